@@ -1,0 +1,107 @@
+"""Per-customer predictive traits from fitted BG/NBD and Gamma-Gamma parameters.
+
+The 12-month CLV follows the usual discrete approximation: expected purchases in each month
+(differences of the BG/NBD conditional expectation) times the expected spend per purchase,
+discounted at the end of that month with the monthly rate equivalent to the annual one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from predictive import bgnbd, gamma_gamma
+from predictive.weights import distinct_rows
+
+DAYS_PER_MONTH = 365.25 / 12
+CLV_HORIZON_MONTHS = 12
+CHURN_BANDS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """What a deployment chooses; defaults match the dbt vars' defaults."""
+
+    annual_discount_rate: float = 0.10
+    high_risk_below: float = 0.3
+    medium_risk_below: float = 0.7
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.annual_discount_rate < 10.0:
+            raise ValueError(f"annual discount rate {self.annual_discount_rate} is not a rate")
+        if not 0.0 <= self.high_risk_below <= self.medium_risk_below <= 1.0:
+            raise ValueError(
+                "churn thresholds need 0 <= high_risk_below <= medium_risk_below <= 1, got "
+                f"{self.high_risk_below} and {self.medium_risk_below}"
+            )
+
+
+def churn_risk(p_alive: np.ndarray, settings: ScoringSettings) -> np.ndarray:
+    """'high' below the high threshold, 'medium' below the medium one, otherwise 'low'."""
+    p_alive = np.asarray(p_alive, dtype=np.float64)
+    return np.where(
+        p_alive < settings.high_risk_below,
+        "high",
+        np.where(p_alive < settings.medium_risk_below, "medium", "low"),
+    ).astype(object)
+
+
+def discounted_expected_purchases(
+    params: bgnbd.BgNbdParameters,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    time_unit_days: float,
+    settings: ScoringSettings,
+) -> np.ndarray:
+    """Sum over the next 12 months of expected purchases in that month, discounted."""
+    monthly_rate = (1.0 + settings.annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    month = DAYS_PER_MONTH / time_unit_days
+    total = np.zeros_like(np.asarray(x, dtype=np.float64))
+    previous = np.zeros_like(total)
+    for k in range(1, CLV_HORIZON_MONTHS + 1):
+        cumulative = bgnbd.expected_purchases(params, k * month, x, t_x, T)
+        total += (cumulative - previous) / (1.0 + monthly_rate) ** k
+        previous = cumulative
+    return total
+
+
+def score(
+    customers: pd.DataFrame,
+    bg: bgnbd.BgNbdParameters,
+    gg: gamma_gamma.GammaGammaParameters,
+    time_unit_days: float,
+    settings: ScoringSettings | None = None,
+) -> pd.DataFrame:
+    """Traits for every row of an RFM summary (see `predictive.rfm.summarize`).
+
+    BG/NBD quantities depend only on (frequency, recency, T), so they are computed once per
+    distinct triple and scattered back.
+    """
+    settings = settings or ScoringSettings()
+    (x, t_x, T), codes = distinct_rows(
+        customers["frequency"].to_numpy(),
+        customers["recency"].to_numpy(),
+        customers["T"].to_numpy(),
+    )
+    days = 1.0 / time_unit_days
+    p_alive = bgnbd.probability_alive(bg, x, t_x, T)[codes]
+    purchases_90 = bgnbd.expected_purchases(bg, 90 * days, x, t_x, T)[codes]
+    purchases_365 = bgnbd.expected_purchases(bg, 365 * days, x, t_x, T)[codes]
+    discounted = discounted_expected_purchases(bg, x, t_x, T, time_unit_days, settings)[codes]
+    spend = gamma_gamma.expected_average_spend(
+        gg, customers["frequency"].to_numpy(), customers["monetary_value"].to_numpy()
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "p_alive": p_alive,
+            "expected_purchases_90d": purchases_90,
+            "expected_purchases_365d": purchases_365,
+            "expected_average_spend": spend,
+            "predicted_clv_12m": discounted * spend,
+            "churn_risk": churn_risk(p_alive, settings),
+        }
+    )
