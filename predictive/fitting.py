@@ -181,6 +181,7 @@ def fit_transactions(
     Without `calibration_end` the whole file calibrates and there is no holdout; without
     `observation_end` the holdout runs to the last transaction date.
     """
+    rfm.check_columns(transactions)
     if transactions.empty:
         raise DegenerateDataError("cannot fit: there are no transactions")
     last_day = pd.to_datetime(transactions["date"], utc=True).max().date()

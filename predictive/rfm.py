@@ -48,11 +48,15 @@ def _day_number(day: date | datetime | str) -> int:
     return int(np.datetime64(pd.Timestamp(day).date(), "D").astype(np.int64))
 
 
-def daily_purchases(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Collapse transactions to one row per (customer, calendar day) with the day's total amount."""
+def check_columns(transactions: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in transactions.columns]
     if missing:
         raise ValueError(f"transactions lack column(s) {missing}; need {list(REQUIRED_COLUMNS)}")
+
+
+def daily_purchases(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Collapse transactions to one row per (customer, calendar day) with the day's total amount."""
+    check_columns(transactions)
     if transactions["customer_id"].isna().any():
         raise ValueError("transactions have rows without a customer_id")
     amounts = pd.to_numeric(transactions["amount"], errors="raise").fillna(0.0)
