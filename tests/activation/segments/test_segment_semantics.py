@@ -143,6 +143,8 @@ CASES: dict[str, tuple[dict, set[str]]] = {
         {"c02", "c03"},
     ),
     "nobody": (_field("country", "=", "FR"), set()),
+    "tricky_text_in": (_field("city", "in", ["O'Brien {{ x }}", "Hanoi"]), {"c02"}),
+    "tricky_text_contains": (_field("city", "contains", "i'm \"{% x #}\\"), set()),
     "nested_logic": (
         {
             "any": [
