@@ -32,3 +32,11 @@ def serving_path() -> Path:
 
 def dbt_project_dir() -> Path:
     return project_root() / "dbt_project"
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home"))
+
+
+def ops_dir() -> Path:
+    return data_dir() / "ops"

@@ -9,6 +9,8 @@ import sys
 
 COMMAND_MODULES = (
     "orchestration.cli.generate",
+    "orchestration.cli.run",
+    "orchestration.cli.dev",
     "orchestration.cli.clv",
 )
 

@@ -1,0 +1,41 @@
+"""The whole asset graph, assembled from one module per concern.
+
+`build_definitions()` is the one place that knows how the parts join; both `dagster dev` (through
+`orchestration/definitions.py`) and `cdp run` (in-process) execute what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+from dagster_dbt import DbtProject
+
+from orchestration.defs.automation import build_automation_defs
+from orchestration.defs.ingest import build_ingest_defs
+from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.defs.serving import SERVING_KEY, build_serving_defs
+from orchestration.defs.transform import build_transform_defs, cdp_dbt_project, prepare_manifest
+
+
+def build_definitions(
+    project: DbtProject | None = None, resources: Mapping[str, object] | None = None
+) -> dg.Definitions:
+    """`resources` replaces defaults by key (tests tighten guardrail limits this way)."""
+    project = project or cdp_dbt_project()
+    prepare_manifest(project)
+    transform = build_transform_defs(project)
+    models = [key for assets in transform.assets or [] for key in assets.keys]
+    return dg.Definitions.merge(
+        build_ingest_defs(),
+        transform,
+        build_serving_defs(models),
+        build_automation_defs([SERVING_KEY]),
+        dg.Definitions(
+            resources={
+                "paths": CdpPaths(),
+                "guardrails": GuardrailLimits.from_file(),
+                **(resources or {}),
+            },
+        ),
+    )

@@ -1,0 +1,54 @@
+"""Resources every asset shares. Paths are read from the environment when a step asks, never at
+import, so the same definitions serve `make run`, `make dev`, tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import yaml
+
+from orchestration import settings
+
+GUARDRAILS_FILE = Path(__file__).resolve().parent.parent / "guardrails.yaml"
+
+
+class CdpPaths(dg.ConfigurableResource):
+    """The warehouse, landing folder and serving copy of this deployment (from `CDP_*` env)."""
+
+    def warehouse(self) -> Path:
+        return settings.warehouse_path()
+
+    def landing(self) -> Path:
+        return settings.landing_dir()
+
+    def serving(self) -> Path:
+        return settings.serving_path()
+
+    def ops(self) -> Path:
+        return settings.ops_dir()
+
+    @contextmanager
+    def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived warehouse connection; steps holding it run in the `duckdb_writer` pool."""
+        con = duckdb.connect(str(self.warehouse()), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class GuardrailLimits(dg.ConfigurableResource):
+    """Limits past which identity or audiences changed too suddenly to sync without a human look."""
+
+    max_customer_source_records: int
+    max_merges_per_run: int
+    max_audience_change_share: float
+    min_audience_size_for_change_check: int
+
+    @classmethod
+    def from_file(cls, path: Path = GUARDRAILS_FILE) -> GuardrailLimits:
+        return cls(**yaml.safe_load(path.read_text()))

@@ -1,0 +1,42 @@
+"""The analysts' read-only copy of the warehouse, republished after every successful dbt build."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from orchestration.defs.resources import CdpPaths
+from orchestration.instance import WAREHOUSE_POOL
+from orchestration.retries import retry_transient
+from orchestration.serving import publish_serving_copy
+
+SERVING_KEY = dg.AssetKey(["serving", "warehouse_copy"])
+
+
+def build_serving_defs(models: Sequence[dg.AssetKey]) -> dg.Definitions:
+    """`models` are the dbt assets: the copy waits for all of them and for their blocking tests."""
+
+    @dg.asset(
+        key=SERVING_KEY,
+        deps=list(models),
+        group_name="serving",
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        automation_condition=dg.AutomationCondition.eager(),
+        description="data/warehouse/serving.duckdb: a checkpointed copy of the warehouse, swapped "
+        "in atomically so analysts can query while the next run writes. See docs/serving.md.",
+    )
+    def serving_copy(context: dg.AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
+        with retry_transient(context):
+            snapshot = publish_serving_copy(paths.warehouse(), paths.serving())
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(snapshot.path)),
+                "bytes": snapshot.bytes,
+                "tables": snapshot.tables,
+                "published_at": snapshot.published_at.isoformat(timespec="seconds"),
+            }
+        )
+
+    return dg.Definitions(assets=[serving_copy])

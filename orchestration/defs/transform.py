@@ -1,0 +1,74 @@
+"""dbt models as Dagster assets, dbt tests as their asset checks.
+
+dbt sources are named like the raw datasets (`raw_<system>`, one table per export type), so the
+default dagster-dbt keys of sources (`[raw_hubspot, contacts]`) are exactly the keys of the
+ingestion assets and the graph joins by naming alone. Tests with `severity: error` fail the build
+step, so nothing downstream (activation, the serving copy) runs on data that failed its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from orchestration import settings
+from orchestration.instance import WAREHOUSE_POOL
+
+DAGSTER_TARGET = Path("target") / "dagster"
+"""Dagster's own dbt target folder, so its parses never race the plain `dbt` runner's."""
+
+
+def cdp_dbt_project() -> DbtProject:
+    return DbtProject(
+        project_dir=settings.dbt_project_dir(),
+        target_path=DAGSTER_TARGET,
+    )
+
+
+def prepare_manifest(project: DbtProject, force: bool = False) -> Path:
+    """Parse the project when asked, under `dagster dev`, or when no manifest exists yet.
+
+    Segment specs are compiled into dbt models first, so the manifest lists every segment.
+    """
+    if force or project.preparer.using_dagster_dev() or not project.manifest_path.exists():
+        from activation.segments import compile_project
+
+        compile_project(Path(project.project_dir))
+        project.preparer.prepare(project)
+    return project.manifest_path
+
+
+class CdpDbtTranslator(DagsterDbtTranslator):
+    """Groups by the project folder a model lives in (staging, intermediate, marts, segments)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return dbt_resource_props["source_name"]
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+def build_transform_defs(project: DbtProject) -> dg.Definitions:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="dbt_build",
+        dagster_dbt_translator=CdpDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return dg.Definitions(
+        assets=[dbt_build],
+        resources={"dbt": DbtCliResource(project_dir=project)},
+    )
