@@ -43,9 +43,8 @@ def test_concurrent_failures_stay_whole_lines_readable_by_duckdb(tmp_path: Path)
 
     assert len(read_run_failures(tmp_path)) == 40
     with duckdb.connect() as con:
-        rows = con.execute(
-            "select count(distinct run_id) from read_json(?)", [str(tmp_path / "run_failures.jsonl")]
-        ).fetchone()
+        log = str(tmp_path / "run_failures.jsonl")
+        rows = con.execute("select count(distinct run_id) from read_json(?)", [log]).fetchone()
     assert rows == (40,)
 
 

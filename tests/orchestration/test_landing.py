@@ -55,7 +55,10 @@ def test_new_file_and_redelivered_file_are_new_but_unchanged_one_is_not(tmp_path
     change = detect_change(tmp_path, cursor, NOW, settle_seconds=10)
 
     assert change is not None
-    assert sorted(change.files) == ["google_ads/clicks_20261102.csv", "hubspot/contacts_20261101.csv"]
+    assert sorted(change.files) == [
+        "google_ads/clicks_20261102.csv",
+        "hubspot/contacts_20261101.csv",
+    ]
     assert change.systems == ["google_ads", "hubspot"]
     assert "vnpay/transactions_20261101.csv" in change.cursor
 
