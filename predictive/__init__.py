@@ -1,10 +1,7 @@
 """Predictive customer traits: BG/NBD purchase and dropout model plus Gamma-Gamma spend model.
 
 A plain library (numpy, scipy, pandas): no warehouse, dbt or Dagster knowledge, so it can be fit
-from the CLI, a dbt Python model or a notebook alike. `MODEL_VERSION` changes whenever the maths
-or the summary definitions change, so stored predictions say which code produced them.
+from the CLI, a dbt Python model or a notebook alike. Nothing is defined here: the editable install
+can resolve this folder as a namespace package (skipping this file), so every name lives in a
+submodule.
 """
-
-from __future__ import annotations
-
-MODEL_VERSION = "bgnbd-gg-1"

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from predictive import MODEL_VERSION, bgnbd, gamma_gamma, rfm
+from predictive import bgnbd, gamma_gamma, rfm
 from predictive.errors import DegenerateDataError
+from predictive.version import MODEL_VERSION
 
 DEFAULT_MIN_REPEAT_BUYERS = 20
 
