@@ -168,11 +168,14 @@ def _cycle_problems(specs: list[SegmentSpec]) -> list[SpecProblem]:
 def load_project(root: Path, catalog: FieldCatalog | None = None) -> SegmentProject:
     """Parse and check every segment of the dbt project at `root`; raise SegmentSpecError if any
     is invalid, naming file, segment and field for each problem."""
-    catalog = catalog or load_catalog(root / "models")
     models, other_models, problems = discover_model_segments(root)
+    spec_files = sorted((root / SPECS_DIR).glob("*.y*ml"))
+    if catalog is None:
+        # Only specs need the marts' contracts: a project without specs compiles before they exist.
+        catalog = load_catalog(root / "models") if spec_files else FieldCatalog({}, ())
     specs: list[SegmentSpec] = []
     failed: set[str] = set()
-    for file in sorted((root / SPECS_DIR).glob("*.y*ml")):
+    for file in spec_files:
         spec, spec_problems = parse_spec(file, catalog)
         problems.extend(spec_problems)
         failed.update(problem.segment for problem in spec_problems)
@@ -267,6 +270,9 @@ def _definitions_model(project: SegmentProject) -> str:
         )
         for row in rows
     ]
+    if not selects:
+        empty = ", ".join(f"cast(null as {{{{ dbt.type_string() }}}}) as {c}" for c in columns)
+        selects = [f"select {empty}\nwhere 1 = 0"]
     return header + "\nunion all\n".join(selects) + "\n"
 
 
@@ -278,9 +284,9 @@ def _jinja_text(value: str) -> str:
 
 
 def _properties(project: SegmentProject) -> str:
-    id_type = project.catalog.fields["customer_id"].data_type
     models: list[dict[str, Any]] = []
     for spec in project.specs:
+        id_type = project.catalog.fields["customer_id"].data_type
         models.append(
             {
                 "name": spec.name,
