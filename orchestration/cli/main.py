@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "orchestration.cli.run",
     "orchestration.cli.dev",
     "orchestration.cli.clv",
+    "orchestration.cli.segments",
 )
 
 
