@@ -14,7 +14,7 @@ from dagster_dbt import DbtProject
 from orchestration.defs.automation import build_automation_defs
 from orchestration.defs.ingest import build_ingest_defs
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
-from orchestration.defs.serving import SERVING_KEY, build_serving_defs
+from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY, build_serving_defs
 from orchestration.defs.transform import build_transform_defs, cdp_dbt_project, prepare_manifest
 
 
@@ -30,7 +30,7 @@ def build_definitions(
         build_ingest_defs(),
         transform,
         build_serving_defs(models),
-        build_automation_defs([SERVING_KEY]),
+        build_automation_defs([SERVING_KEY, DBT_DOCS_KEY]),
         dg.Definitions(
             resources={
                 "paths": CdpPaths(),

@@ -28,6 +28,9 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
 }
 """Raw tables per system, as pinned in docs/contracts.md (one table per export type)."""
 
+DLT_LOADS = "_dlt_loads"
+"""dlt's load ledger in each dataset; staging models read it to see only completed loads."""
+
 
 def raw_key(system: str, table: str) -> dg.AssetKey:
     return dg.AssetKey([f"raw_{system}", table])
@@ -38,7 +41,7 @@ def raw_keys(systems: list[str] | None = None) -> list[dg.AssetKey]:
         raw_key(system, table)
         for system, tables in RAW_TABLES.items()
         if systems is None or system in systems
-        for table in tables
+        for table in (*tables, DLT_LOADS)
     ]
 
 
@@ -53,6 +56,14 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
                 description=f"`{table}` exports of {system}, loaded from data/landing/{system}/.",
             )
             for table in tables
+        ]
+        + [
+            dg.AssetSpec(
+                raw_key(system, DLT_LOADS),
+                group_name=INGESTION_GROUP,
+                kinds={"dlt", "duckdb"},
+                description=f"dlt's ledger of completed loads into raw_{system}.",
+            )
         ],
         pool=WAREHOUSE_POOL,
     )
@@ -72,6 +83,7 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
         context.log.info(f"{system}: {metadata}")
         for table in tables:
             yield dg.MaterializeResult(asset_key=raw_key(system, table), metadata=metadata)
+        yield dg.MaterializeResult(asset_key=raw_key(system, DLT_LOADS))
 
     return load_system
 

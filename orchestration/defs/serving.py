@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from orchestration.defs.resources import CdpPaths
 from orchestration.instance import WAREHOUSE_POOL
@@ -12,6 +14,8 @@ from orchestration.retries import retry_transient
 from orchestration.serving import publish_serving_copy
 
 SERVING_KEY = dg.AssetKey(["serving", "warehouse_copy"])
+DBT_DOCS_KEY = dg.AssetKey(["serving", "dbt_docs"])
+DOCS_TARGET = Path("target") / "docs"
 
 
 def build_serving_defs(models: Sequence[dg.AssetKey]) -> dg.Definitions:
@@ -39,4 +43,22 @@ def build_serving_defs(models: Sequence[dg.AssetKey]) -> dg.Definitions:
             }
         )
 
-    return dg.Definitions(assets=[serving_copy])
+    @dg.asset(
+        key=DBT_DOCS_KEY,
+        deps=[SERVING_KEY],
+        group_name="serving",
+        kinds={"dbt"},
+        pool=WAREHOUSE_POOL,
+        automation_condition=dg.AutomationCondition.eager(),
+        description="dbt docs of what analysts query: dbt_project/target/docs/static_index.html, "
+        "one self-contained page (descriptions, tests, lineage) that opens from disk.",
+    )
+    def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+        with retry_transient(context):
+            invocation = dbt.cli(["docs", "generate", "--static"], target_path=DOCS_TARGET).wait()
+        page = invocation.target_path / "static_index.html"
+        return dg.MaterializeResult(
+            metadata={"page": dg.MetadataValue.path(str(page)), "bytes": page.stat().st_size}
+        )
+
+    return dg.Definitions(assets=[serving_copy, dbt_docs])

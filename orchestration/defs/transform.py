@@ -8,11 +8,13 @@ step, so nothing downstream (activation, the serving copy) runs on data that fai
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import (
     DagsterDbtTranslator,
     DbtCliResource,
@@ -34,17 +36,35 @@ def cdp_dbt_project() -> DbtProject:
     )
 
 
+def dbt_executable() -> str:
+    """The `dbt` next to this interpreter: `make` runs `.venv/bin/cdp` without the venv on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
 def prepare_manifest(project: DbtProject, force: bool = False) -> Path:
     """Parse the project when asked, under `dagster dev`, or when no manifest exists yet.
 
     Segment specs are compiled into dbt models first, so the manifest lists every segment.
+    Concurrent preparers (parallel test workers, a code server reload) wait for each other.
     """
     if force or project.preparer.using_dagster_dev() or not project.manifest_path.exists():
         from activation.segments import compile_project
 
         compile_project(Path(project.project_dir))
-        project.preparer.prepare(project)
+        run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
     return project.manifest_path
+
+
+def _parse(project: DbtProject) -> None:
+    dbt = dbt_resource(project)
+    if (Path(project.project_dir) / "packages.yml").exists():
+        dbt.cli(["deps", "--quiet"], target_path=project.target_path).wait()
+    dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
 class CdpDbtTranslator(DagsterDbtTranslator):
@@ -70,5 +90,5 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[dbt_build],
-        resources={"dbt": DbtCliResource(project_dir=project)},
+        resources={"dbt": dbt_resource(project)},
     )
