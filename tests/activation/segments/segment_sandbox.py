@@ -86,6 +86,9 @@ def table_sql(columns: dict[str, str], rows: Sequence[dict[str, Any]]) -> str:
         + ", ".join(f"{_sql_value(row.get(col), kind)} as {col}" for col, kind in columns.items())
         for row in rows
     ]
+    if not selects:
+        empty = ", ".join(f"cast(null as {kind}) as {col}" for col, kind in columns.items())
+        selects = [f"select {empty} where 1 = 0"]
     return "\nunion all\n".join(selects) + "\n"
 
 
@@ -145,7 +148,8 @@ def dbt_build(root: Path, as_of: str, warehouse: Path) -> subprocess.CompletedPr
         check=False,
     )
     if result.returncode != 0:
-        raise AssertionError(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+        errors = [line for line in result.stdout.splitlines() if "rror" in line]
+        raise AssertionError("dbt build failed:\n" + "\n".join(errors) + result.stdout[-4000:])
     return result
 
 
