@@ -154,7 +154,9 @@ class _Parser:
         parsed = tuple(child for child in children if child is not None)
         return AllOf(parsed) if key == "all" else AnyOf(parsed)
 
-    def unknown_keys(self, node: dict[str, Any], allowed: set[str], path: str, field: str | None):
+    def unknown_keys(
+        self, node: dict[str, Any], allowed: set[str], path: str, field: str | None
+    ) -> bool:
         extra = sorted(str(key) for key in node if key not in allowed)
         if extra:
             self.problem(f"unknown keys {extra} (allowed: {sorted(allowed)})", path, field)
@@ -189,7 +191,10 @@ class _Parser:
             return None
         return FieldCondition(name, field.model, field.kind, op, value)
 
-    def value(self, node: dict[str, Any], op: str, kind: FieldKind, data_type: str, path, name):
+    def value(
+        self, node: dict[str, Any], op: str, kind: FieldKind, data_type: str, path: str, name: str
+    ) -> Any:
+        """The checked value for `op`, or _INVALID after recording why."""
         has_value = "value" in node
         raw = node.get("value")
         if op in NULL_OPERATORS:
@@ -227,7 +232,7 @@ class _Parser:
             return _INVALID
         return self.scalar(raw, kind, data_type, path, name)
 
-    def scalar(self, raw: Any, kind: FieldKind, data_type: str, path: str, name: str):
+    def scalar(self, raw: Any, kind: FieldKind, data_type: str, path: str, name: str) -> Any:
         mismatch = f"value {raw!r} does not match the field's type {data_type} ({kind})"
         if kind is FieldKind.NUMBER:
             if isinstance(raw, bool) or not isinstance(raw, int | float):
@@ -246,7 +251,7 @@ class _Parser:
             return raw
         return self.moment(raw, kind, mismatch, path, name)
 
-    def moment(self, raw: Any, kind: FieldKind, mismatch: str, path: str, name: str):
+    def moment(self, raw: Any, kind: FieldKind, mismatch: str, path: str, name: str) -> Any:
         if isinstance(raw, dict):
             days = raw.get("days_ago")
             if set(raw) != {"days_ago"} or isinstance(days, bool) or not isinstance(days, int):
