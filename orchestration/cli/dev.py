@@ -1,4 +1,8 @@
-"""`cdp dev`: the Dagster UI, daemon and sensors on localhost:3000 (what `make dev` runs)."""
+"""`cdp dev`: the Dagster UI, daemon and sensors on localhost:3000 (what `make dev` runs).
+
+Under `dagster dev` the definitions recompile segments and re-parse the dbt project on every
+load, so edits show up with "Reload definitions" in the UI.
+"""
 
 from __future__ import annotations
 
@@ -39,13 +43,11 @@ def dagster_dev_command(host: str, port: int) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from orchestration.defs.transform import cdp_dbt_project, prepare_manifest
     from orchestration.instance import cdp_instance
     from orchestration.runner import export_settings
 
     export_settings()
     cdp_instance()
-    prepare_manifest(cdp_dbt_project(), force=True)
     command = dagster_dev_command(args.host, args.port)
     home = os.environ["DAGSTER_HOME"]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})")

@@ -1,0 +1,147 @@
+"""Schedules, sensors and automation conditions, evaluated against the real definitions."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.defs import build_definitions
+from orchestration.defs.automation import FULL_CHAIN_JOB, SELF_RECORDED_TAG, record_run_failures
+from orchestration.defs.ingest import raw_key
+from orchestration.defs.resources import CdpPaths
+from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY
+from orchestration.failures import read_run_failures
+
+CUSTOMERS = dg.AssetKey(["marts", "customers"])
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    return build_definitions()
+
+
+def _land(landing: Path, name: str) -> None:
+    path = landing / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("header\n")
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(path, ns=(an_hour_ago, an_hour_ago))
+
+
+def _tick(defs: dg.Definitions, cursor: str | None) -> dg.SensorResult:
+    sensor = defs.resolve_sensor_def("landing_files")
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        repository_def=defs.get_repository_def(),
+        resources={"paths": CdpPaths()},
+    )
+    return sensor(context)
+
+
+def test_landing_sensor_starts_the_systems_with_new_files_and_their_downstream(
+    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+
+    first = _tick(defs, None)
+
+    (request,) = first.run_requests
+    keys = set(request.asset_selection)
+    assert raw_key("hubspot", "contacts") in keys
+    assert raw_key("stripe", "charges") not in keys
+    assert {CUSTOMERS, SERVING_KEY, DBT_DOCS_KEY} <= keys
+    assert request.run_key.startswith("landing-")
+
+    second = _tick(defs, first.cursor)
+    assert not second.run_requests
+    assert "no new export files" in second.skip_reason.skip_message
+
+    _land(tmp_path, "stripe/charges_20261102.jsonl")
+    third = _tick(defs, first.cursor)
+    (request,) = third.run_requests
+    assert raw_key("stripe", "charges") in set(request.asset_selection)
+    assert raw_key("hubspot", "contacts") not in set(request.asset_selection)
+
+
+def test_landing_sensor_skips_an_empty_landing_folder(
+    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path / "nothing_here"))
+    assert not _tick(defs, None).run_requests
+
+
+def test_daily_schedule_runs_the_whole_chain(defs: dg.Definitions) -> None:
+    schedule = defs.resolve_schedule_def("daily_full_chain")
+    assert schedule.cron_schedule == "0 5 * * *"
+    assert schedule.job_name == FULL_CHAIN_JOB
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    job_keys = defs.resolve_job_def(FULL_CHAIN_JOB).asset_layer.selected_asset_keys
+    assert job_keys == {
+        key
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if defs.resolve_asset_graph().get(key).is_materializable
+    }
+
+
+def test_syncs_and_serving_follow_marts_updates_eagerly(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    followers = [k for k in graph.get_all_asset_keys() if k.path[0] in ("activation", "serving")]
+    assert SERVING_KEY in followers
+    for key in followers:
+        assert graph.get(key).automation_condition == dg.AutomationCondition.eager(), key
+    sensor = defs.resolve_sensor_def("after_marts_update")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert set(sensor.asset_selection.resolve(graph)) == set(followers)
+
+
+def _failed_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    @dg.op
+    def load_hubspot() -> None:
+        raise ValueError("contacts_20261101.csv: missing columns Record ID")
+
+    @dg.job
+    def ingest() -> None:
+        load_hubspot()
+
+    return ingest.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+
+
+def _failure_context(
+    instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult
+) -> dg.RunFailureSensorContext:
+    return dg.build_run_status_sensor_context(
+        sensor_name="record_run_failures",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"paths": CdpPaths()},
+    ).for_run_failure()
+
+
+def test_failure_sensor_records_the_run_and_its_failed_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDP_DATA_DIR", str(tmp_path))
+    with dg.instance_for_test() as instance:
+        result = _failed_run(instance, {"dagster/schedule_name": "daily_full_chain"})
+        record_run_failures(_failure_context(instance, result))
+
+    (failure,) = read_run_failures(tmp_path / "ops")
+    assert failure.run_id == result.run_id
+    assert failure.failed_steps == ["load_hubspot"]
+    assert failure.launched_by == "daily_full_chain"
+
+
+def test_failure_sensor_leaves_cdp_run_failures_to_cdp_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDP_DATA_DIR", str(tmp_path))
+    with dg.instance_for_test() as instance:
+        result = _failed_run(instance, {SELF_RECORDED_TAG: "true"})
+        record_run_failures(_failure_context(instance, result))
+    assert read_run_failures(tmp_path / "ops") == []
