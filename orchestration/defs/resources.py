@@ -32,9 +32,14 @@ class CdpPaths(dg.ConfigurableResource):
         return settings.ops_dir()
 
     @contextmanager
-    def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived warehouse connection; steps holding it run in the `duckdb_writer` pool."""
-        con = duckdb.connect(str(self.warehouse()), read_only=read_only)
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived warehouse connection for a step in the `duckdb_writer` pool.
+
+        Read-write even for reads: DuckDB refuses a second connection to a file with a different
+        configuration in the same process, and an in-process run may still hold one from a
+        library; the pool already guarantees nobody else writes meanwhile.
+        """
+        con = duckdb.connect(str(self.warehouse()))
         try:
             yield con
         finally:

@@ -66,12 +66,17 @@ def orchestrated_run(
     """A folder holding data/ (landing, warehouse, serving copy), dagster_home/ and run.json
     after `run_pipeline()` on the S sample. Treat as read-only; copy it to change anything."""
     from orchestration.runner import run_pipeline
+    from orchestration.summary import render, summarize
 
     def _run(root: Path) -> None:
         shutil.copytree(sample_exports / "landing", root / "data" / "landing")
         with cdp_environment(root):
             result = run_pipeline(launched_by="tests")
-        (root / "run.json").write_text(json.dumps(run_facts(result), indent=2))
+            facts = run_facts(result)
+            facts["summary"] = render(
+                summarize(result, root / "data" / "warehouse" / "serving.duckdb")
+            )
+        (root / "run.json").write_text(json.dumps(facts, indent=2))
 
     return build_once("orchestrated_run", _run)
 

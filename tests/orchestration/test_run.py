@@ -1,0 +1,147 @@
+"""The full graph, executed in-process the way `cdp run` does, on the S sample."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+
+from orchestration.defs import build_definitions
+from orchestration.defs.resources import GUARDRAILS_FILE, GuardrailLimits
+from orchestration.failures import read_run_failures
+from orchestration.runner import run_pipeline
+
+pytestmark = pytest.mark.slow
+
+ANALYST = """
+import json, os, sys, time
+import duckdb
+
+serving, stop = sys.argv[1], sys.argv[2]
+reads, errors = [], []
+while not os.path.exists(stop):
+    try:
+        with duckdb.connect(serving, read_only=True) as con:
+            customers = con.execute("select count(*) from marts.customers").fetchone()[0]
+        reads.append({"at": time.time(), "inode": os.stat(serving).st_ino, "customers": customers})
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")
+    time.sleep(0.05)
+print(json.dumps({"reads": reads, "errors": errors}))
+"""
+
+
+def _materializable(defs: dg.Definitions) -> set[str]:
+    graph = defs.resolve_asset_graph()
+    return {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_materializable
+    }
+
+
+def _serving(root: Path) -> Path:
+    return root / "data" / "warehouse" / "serving.duckdb"
+
+
+def test_full_chain_materializes_every_asset_and_passes_every_check(
+    orchestrated_run: Path, orchestrated_facts: dict[str, Any]
+) -> None:
+    assert orchestrated_facts["success"], orchestrated_facts["failed_steps"]
+    assert set(orchestrated_facts["materialized"]) == _materializable(build_definitions())
+    checks = orchestrated_facts["checks"]
+    failed = [name for name, passed in checks.items() if not passed]
+    assert failed == []
+    assert "marts/customers:largest_customer_within_limit" in checks
+    assert "marts/customer_id_changes:merges_within_limit" in checks
+    assert read_run_failures(orchestrated_run / "data" / "ops") == []
+
+
+def test_serving_copy_holds_the_marts_after_the_run(orchestrated_run: Path) -> None:
+    with duckdb.connect(str(_serving(orchestrated_run)), read_only=True) as con:
+        customers = con.execute("select count(*) from marts.customers").fetchone()[0]
+        segments = con.execute("select count(distinct segment) from marts.segment_memberships")
+        assert customers > 500
+        assert segments.fetchone()[0] > 0
+
+
+def test_run_summary_reports_loads_customers_segments_and_syncs(
+    orchestrated_facts: dict[str, Any],
+) -> None:
+    text = "\n".join(orchestrated_facts["summary"])
+    for system in ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ads"):
+        assert f"  {system} " in text
+    assert "customers: " in text
+    assert "segments (members):" in text
+    assert "syncs (this run):" in text
+    assert "serving copy for analysts:" in text
+
+
+def test_analyst_queries_the_serving_copy_while_a_run_writes(orchestrated_copy: Path) -> None:
+    stop = orchestrated_copy / "stop"
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(_serving(orchestrated_copy)), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1)
+        started = time.time()
+        result = run_pipeline(launched_by="tests")
+        ended = time.time()
+    finally:
+        stop.touch()
+        out, _ = analyst.communicate(timeout=60)
+    seen = json.loads(out)
+
+    assert result.success
+    assert seen["errors"] == []
+    during = [read for read in seen["reads"] if started <= read["at"] <= ended]
+    assert len(during) > 10, "the analyst did not get to query during the run"
+    assert len({read["inode"] for read in seen["reads"]}) == 2, "the run did not republish"
+
+
+def test_rerun_without_new_files_loads_nothing(orchestrated_copy: Path) -> None:
+    result = run_pipeline(launched_by="tests")
+    assert result.success
+    loads = [
+        event.step_materialization_data.materialization
+        for event in result.get_asset_materialization_events()
+        if event.step_materialization_data.materialization.asset_key.path[0].startswith("raw_")
+    ]
+    assert loads
+    assert {m.metadata["rows_loaded"].value for m in loads if "rows_loaded" in m.metadata} == {0}
+
+
+def test_tripped_guardrail_holds_back_every_sync_but_still_serves_the_marts(
+    orchestrated_copy: Path,
+) -> None:
+    serving = _serving(orchestrated_copy)
+    published_before = serving.stat().st_mtime_ns
+    limits = yaml.safe_load(GUARDRAILS_FILE.read_text())
+    strict = GuardrailLimits(**{**limits, "max_customer_source_records": 1})
+
+    result = run_pipeline(resources={"guardrails": strict}, launched_by="tests")
+
+    assert not result.success
+    evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations["largest_customer_within_limit"] is False
+    materialized = {
+        e.step_materialization_data.materialization.asset_key.path[0]
+        for e in result.get_asset_materialization_events()
+    }
+    assert "activation" not in materialized
+    assert "serving" in materialized
+    assert serving.stat().st_mtime_ns != published_before
+    (failure,) = read_run_failures(orchestrated_copy / "data" / "ops")
+    assert failure.run_id == result.run_id
+    assert os.environ["CDP_DATA_DIR"] == str(orchestrated_copy / "data")
