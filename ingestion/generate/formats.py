@@ -12,7 +12,7 @@ GCLID_ALPHABET = np.frombuffer(
 )
 HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 VN_OFFSET_SECONDS = 7 * 3600
-SCRAMBLE = 1_000_003  # odd and not a multiple of 31: invertible modulo 62**n
+SCRAMBLE = 30_000_000_001  # odd and not a multiple of 31: invertible modulo 62**n
 
 
 def _counter_chars(counter: np.ndarray, width: int) -> np.ndarray:
