@@ -16,6 +16,7 @@ from ingestion.generate import vocabulary as vocab
 from ingestion.generate.mess import MESS
 
 DAY = 86_400
+VN_SHARE = 0.55
 HISTORY_DAYS = 540
 VN_PHONE_SPACE = len(vocab.VN_MOBILE_PREFIXES) * 10**7
 PHONE_MULTIPLIER = 48_271  # coprime with every phone-number space below (only factors 2, 5, 7)
@@ -75,16 +76,20 @@ class Population:
     def build(cls, people: int, seed: int) -> Population:
         rng = np.random.default_rng([seed, 0xB0B])
         prime = _next_prime(max(10 * people, 10_007))
-        shared = max(3, people // MESS.shared_values_per_people)
+        per_value = MESS.people_per_shared_value
+        shared_e = max(1, round(people * MESS.shared_email_people / per_value))
+        shared_p = max(1, round(people * MESS.shared_phone_people / per_value))
         prefixes = ("info", "ketoan", "contact", "sales", "hr", "admin", "office")
         shared_emails = tuple(
             f"{prefixes[k % len(prefixes)]}@"
             f"{vocab.VN_COMPANIES[k % len(vocab.VN_COMPANIES)]}{_alpha_tag(k)}.vn"
-            for k in range(shared)
+            for k in range(shared_e)
         )
-        shared_vn = tuple(f"028 38{k // 10_000 % 100:02d} {k % 10_000:04d}" for k in range(shared))
+        vn_values = max(1, round(shared_p * VN_SHARE))
+        intl_values = max(1, shared_p - vn_values)
+        shared_vn = tuple(f"028 38{k // 10_000 % 100:02d} {k % 10_000:04d}" for k in range(vn_values))
         shared_intl = tuple(
-            f"+65 6{k // 10_000 % 1000:03d} {k % 10_000:04d}" for k in range(shared)
+            f"+65 6{k // 10_000 % 1000:03d} {k % 10_000:04d}" for k in range(intl_values)
         )
         return cls(
             people=people,
@@ -140,7 +145,7 @@ def make_people(
 ) -> People:
     idx = np.arange(start, stop, dtype=np.int64)
     n = len(idx)
-    is_vn = rng.random(n) < 0.55
+    is_vn = rng.random(n) < VN_SHARE
     female = rng.random(n) < 0.5
 
     first, last, first_l, middle_l, last_l = _names(rng, is_vn, female)
