@@ -1,0 +1,101 @@
+{{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{#- Stable customer ids. Components are recomputed from scratch on every run; this table carries
+    the ids over from the previous run (its own previous state):
+      - a previous id goes to the new component that holds most of its records;
+      - a component that receives several previous ids keeps the oldest (merge), the others are
+        retired and recorded as changed into it;
+      - a component that receives none gets a new id: either a brand-new person, or a part that
+        split off a previous customer (recorded as a split from the old id).
+    Rows of records no longer ingested stay as history but never take part again. -#}
+{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+
+with
+
+components as (
+    select distinct record_key, component_key
+    from {{ ref('int_identity__links') }}
+),
+
+previous as (
+    {% if is_incremental() %}
+    select record_key, customer_id, customer_created_at from {{ this }}
+    {% else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_timestamp() }}) as customer_created_at
+    where 1 = 0
+    {% endif %}
+),
+
+overlap as (
+    select
+        components.component_key,
+        previous.customer_id,
+        min(previous.customer_created_at) as customer_created_at,
+        count(*) as shared_records
+    from components
+    join previous on previous.record_key = components.record_key
+    group by components.component_key, previous.customer_id
+),
+
+claims as (
+    select
+        *,
+        row_number() over (partition by customer_id order by shared_records desc, component_key) as claim_rank
+    from overlap
+),
+
+won as (
+    select
+        component_key,
+        customer_id,
+        customer_created_at,
+        row_number() over (partition by component_key order by customer_created_at, customer_id) as age_rank
+    from claims
+    where claim_rank = 1
+),
+
+split_from as (
+    {#- For a component that won nothing: the previous id most of its records had. -#}
+    select component_key, customer_id
+    from (
+        select
+            component_key,
+            customer_id,
+            row_number() over (partition by component_key order by shared_records desc, customer_id) as rank_in_component
+        from claims
+    ) as ranked
+    where rank_in_component = 1
+),
+
+component_ids as (
+    select
+        keys.component_key,
+        coalesce(
+            kept.customer_id,
+            'cus_' || substr({{ dbt.hash(dbt.concat(['keys.component_key', "'|'", "coalesce(split_from.customer_id, '')"])) }}, 1, 20)
+        ) as customer_id,
+        coalesce(kept.customer_created_at, {{ run_at }}) as customer_created_at
+    from (select distinct component_key from components) as keys
+    left join won as kept on kept.component_key = keys.component_key and kept.age_rank = 1
+    left join split_from on split_from.component_key = keys.component_key
+)
+
+select
+    components.record_key,
+    component_ids.customer_id,
+    component_ids.customer_created_at,
+    previous.customer_id as previous_customer_id,
+    case
+        when previous.customer_id is null then 'new'
+        when previous.customer_id = component_ids.customer_id then 'unchanged'
+        when retired.customer_id is not null then 'merge'
+        else 'split'
+    end as change_reason,
+    {{ run_at }} as assigned_at
+from components
+join component_ids on component_ids.component_key = components.component_key
+left join previous on previous.record_key = components.record_key
+left join won as retired
+    on retired.component_key = components.component_key and retired.customer_id = previous.customer_id

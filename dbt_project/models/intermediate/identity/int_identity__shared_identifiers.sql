@@ -1,0 +1,112 @@
+{#- Identifier values that must not link records: blocklisted junk, and values shared by several
+    people (an office phone, a family inbox).
+
+    Sharing is read from who a value is seen with. Among the capped types (emails and phones), a
+    value's partners are the distinct values of the other capped types on the same records.
+      1. more partners than `frequency_cap`: shared (junk typed by many people).
+      2. otherwise, with the values of step 1 set aside: a partner "leads elsewhere" when it has
+         partners of its own besides this value. Two or more such partners mean the value bridges
+         people who are otherwise unrelated: shared. A person's own email and phone sit on the
+         same records, so they see each other and rarely anything else.
+    An email counts as shared when its canonical form is. -#}
+{%- set rules = var('identity_rules') -%}
+
+with
+
+blocklisted as (
+    {%- for identifier_type, values in rules.blocklist.items() %}
+    {%- for value in values %}
+    select '{{ identifier_type }}' as identifier_type, '{{ value }}' as identifier_value
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+candidates as (
+    select distinct ids.record_key, ids.identifier_type, ids.identifier_value
+    from {{ ref('int_identity__record_identifiers') }} as ids
+    join {{ ref('int_identity__identifier_rules') }} as rules
+        on rules.identifier_type = ids.identifier_type and rules.is_frequency_capped
+    left join blocklisted
+        on blocklisted.identifier_type = ids.identifier_type
+        and blocklisted.identifier_value = ids.identifier_value
+    where ids.is_valid and blocklisted.identifier_value is null
+),
+
+partners as (
+    select distinct
+        a.identifier_type, a.identifier_value,
+        b.identifier_type as partner_type, b.identifier_value as partner_value
+    from candidates as a
+    join candidates as b
+        on b.record_key = a.record_key and b.identifier_type <> a.identifier_type
+),
+
+partner_counts as (
+    select identifier_type, identifier_value, count(*) as partner_count
+    from partners
+    group by identifier_type, identifier_value
+),
+
+over_cap as (
+    select identifier_type, identifier_value
+    from partner_counts
+    where partner_count > {{ rules.frequency_cap }}
+),
+
+remaining_partners as (
+    select p.*
+    from partners as p
+    left join over_cap as value_cap
+        on value_cap.identifier_type = p.identifier_type and value_cap.identifier_value = p.identifier_value
+    left join over_cap as partner_cap
+        on partner_cap.identifier_type = p.partner_type and partner_cap.identifier_value = p.partner_value
+    where value_cap.identifier_value is null and partner_cap.identifier_value is null
+),
+
+remaining_counts as (
+    select identifier_type, identifier_value, count(*) as partner_count
+    from remaining_partners
+    group by identifier_type, identifier_value
+),
+
+bridging as (
+    select p.identifier_type, p.identifier_value, count(*) as bridging_partner_count
+    from remaining_partners as p
+    join remaining_counts as partner
+        on partner.identifier_type = p.partner_type and partner.identifier_value = p.partner_value
+    where partner.partner_count > 1
+    group by p.identifier_type, p.identifier_value
+    having count(*) > 1
+),
+
+shared as (
+    select identifier_type, identifier_value, 'blocklisted' as reason from blocklisted
+    union all
+    select identifier_type, identifier_value, 'seen with more than {{ rules.frequency_cap }} other emails or phones' from over_cap
+    union all
+    select identifier_type, identifier_value, 'bridges ' || cast(bridging_partner_count as {{ dbt.type_string() }}) || ' otherwise unrelated emails or phones' from bridging
+),
+
+shared_emails as (
+    select distinct ids.identifier_type, ids.identifier_value, shared.reason
+    from {{ ref('int_identity__record_identifiers') }} as ids
+    join {{ ref('int_identity__record_identifiers') }} as canonical
+        on canonical.record_key = ids.record_key and canonical.identifier_type = 'email_canonical'
+    join shared
+        on shared.identifier_type = 'email_canonical' and shared.identifier_value = canonical.identifier_value
+    where ids.identifier_type = 'email'
+        and shared.reason <> 'blocklisted'
+        and {{ canonical_email('ids.identifier_value') }} = canonical.identifier_value
+),
+
+all_shared as (
+    select * from shared
+    union all
+    select * from shared_emails
+)
+
+select identifier_type, identifier_value, min(reason) as reason
+from all_shared
+group by identifier_type, identifier_value

@@ -1,0 +1,250 @@
+{#- One row per customer: the golden record.
+
+    Survivorship (which record's value wins):
+      email, phone  valid and not shared/blocklisted; from the most trusted source (HubSpot
+                    contact > Stripe customer > Mailchimp member > VNPay > Stripe charge > lead),
+                    then the most recently seen.
+      names         the spelling most records agree on once accents and case are ignored (a
+                    one-off typo loses), written with diacritics when any record has them
+                    (Nguyễn beats Nguyen), then by source trust and recency.
+      country       the ISO-2 code most records carry, then source trust.
+      city          from the most trusted, most recent record that has one.
+      lifecycle     the furthest funnel stage any record shows: HubSpot's stage, `customer` once
+                    a payment succeeded, `lead` for a lead form, `subscriber` for a list member.
+    Consent:
+      email_marketing_consent  subscribed in Mailchimp, never unsubscribed there, not opted out
+                               of all email in HubSpot, and the address never bounced or was cleaned.
+      ads_consent              not opted out in HubSpot nor unsubscribed in Mailchimp, and there is
+                               an email or phone to match on. -#}
+with
+
+records as (
+    select records.*, assignments.customer_id
+    from {{ ref('int_identity__records') }} as records
+    join {{ ref('int_identity__record_customers') }} as assignments
+        on assignments.record_key = records.record_key
+),
+
+shared as (
+    select identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
+),
+
+best_email as (
+    select customer_id, email
+    from (
+        select
+            records.customer_id,
+            records.email,
+            row_number() over (
+                partition by records.customer_id
+                order by records.source_rank, records.observed_at desc nulls last, records.email
+            ) as choice
+        from records
+        left join shared on shared.identifier_type = 'email' and shared.identifier_value = records.email
+        where records.email_is_valid and shared.identifier_value is null
+    ) as ranked
+    where choice = 1
+),
+
+best_phone as (
+    select customer_id, phone
+    from (
+        select
+            records.customer_id,
+            records.phone,
+            row_number() over (
+                partition by records.customer_id
+                order by records.source_rank, records.observed_at desc nulls last, records.phone
+            ) as choice
+        from records
+        left join shared on shared.identifier_type = 'phone' and shared.identifier_value = records.phone
+        where records.phone_is_valid and shared.identifier_value is null
+    ) as ranked
+    where choice = 1
+),
+
+names as (
+    select
+        customer_id,
+        first_name,
+        last_name,
+        source_rank,
+        observed_at,
+        count(*) over (partition by customer_id, first_name_match, last_name_match) as agreeing_records,
+        count(*) over (partition by customer_id, first_name, last_name) as same_spelling_records,
+        case
+            when coalesce(first_name, '') || coalesce(last_name, '')
+                <> {{ unaccent("coalesce(first_name, '') || coalesce(last_name, '')") }}
+                then 1
+            else 0
+        end as has_diacritics
+    from records
+    where first_name is not null or last_name is not null
+),
+
+best_name as (
+    select customer_id, first_name, last_name
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id
+                order by agreeing_records desc, has_diacritics desc, same_spelling_records desc,
+                    source_rank, observed_at desc nulls last, first_name, last_name
+            ) as choice
+        from names
+    ) as ranked
+    where choice = 1
+),
+
+best_country as (
+    select customer_id, country_code
+    from (
+        select
+            customer_id,
+            country_code,
+            row_number() over (partition by customer_id order by count(*) desc, min(source_rank), country_code) as choice
+        from records
+        where length(country_code) = 2
+        group by customer_id, country_code
+    ) as ranked
+    where choice = 1
+),
+
+best_city as (
+    select customer_id, city
+    from (
+        select
+            customer_id,
+            city,
+            row_number() over (
+                partition by customer_id order by source_rank, observed_at desc nulls last, city
+            ) as choice
+        from records
+        where city is not null
+    ) as ranked
+    where choice = 1
+),
+
+funnel as (
+    select
+        records.customer_id,
+        max(
+            case lower(records.lifecycle_stage)
+                when 'subscriber' then 1
+                when 'lead' then 2
+                when 'marketing qualified lead' then 3
+                when 'sales qualified lead' then 4
+                when 'opportunity' then 5
+                when 'customer' then 6
+                when 'evangelist' then 7
+                else case
+                    when records.source = 'mailchimp' then 1
+                    when records.source = 'facebook_ads' then 2
+                    else 0
+                end
+            end
+        ) as stage_rank
+    from records
+    group by records.customer_id
+),
+
+buyers as (
+    select distinct customer_id from {{ ref('customer_events') }} where event_type = 'order'
+),
+
+consent_signals as (
+    select
+        records.customer_id,
+        {{ dbt.bool_or("members.status = 'subscribed'") }} as is_subscribed,
+        {{ dbt.bool_or("members.status = 'unsubscribed'") }} as has_unsubscribed,
+        {{ dbt.bool_or("members.status = 'cleaned'") }} as is_cleaned,
+        {{ dbt.bool_or('contacts.is_unsubscribed_from_all_email') }} as has_opted_out
+    from records
+    left join {{ ref('stg_mailchimp__members') }} as members
+        on records.source = 'mailchimp' and members.member_id = records.source_record_id
+    left join {{ ref('stg_hubspot__contacts') }} as contacts
+        on records.source = 'hubspot' and records.source_table = 'contacts'
+        and contacts.contact_id = records.source_record_id
+    group by records.customer_id
+),
+
+bounces as (
+    select distinct customer_id from {{ ref('customer_events') }} where event_type = 'email_bounce'
+),
+
+engagement as (
+    select customer_id, max(occurred_at) as last_event_at
+    from {{ ref('customer_events') }}
+    where event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
+    group by customer_id
+),
+
+customer_records as (
+    select
+        customer_id,
+        min(first_seen_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(*) as source_record_count
+    from records
+    group by customer_id
+)
+
+select
+    cast(customer_records.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(best_email.email as {{ dbt.type_string() }}) as email,
+    cast(best_phone.phone as {{ dbt.type_string() }}) as phone,
+    cast(best_name.first_name as {{ dbt.type_string() }}) as first_name,
+    cast(best_name.last_name as {{ dbt.type_string() }}) as last_name,
+    cast(best_country.country_code as {{ dbt.type_string() }}) as country,
+    cast(best_city.city as {{ dbt.type_string() }}) as city,
+    cast(
+        case
+            when buyers.customer_id is not null and funnel.stage_rank < 6 then 'customer'
+            when funnel.stage_rank = 1 then 'subscriber'
+            when funnel.stage_rank = 2 then 'lead'
+            when funnel.stage_rank = 3 then 'marketing_qualified_lead'
+            when funnel.stage_rank = 4 then 'sales_qualified_lead'
+            when funnel.stage_rank = 5 then 'opportunity'
+            when funnel.stage_rank = 6 then 'customer'
+            when funnel.stage_rank = 7 then 'evangelist'
+            else 'other'
+        end as {{ dbt.type_string() }}
+    ) as lifecycle_stage,
+    cast(customer_records.first_seen_at as {{ dbt.type_timestamp() }}) as first_seen_at,
+    cast(
+        case
+            when engagement.last_event_at > customer_records.last_seen_at then engagement.last_event_at
+            else coalesce(customer_records.last_seen_at, engagement.last_event_at)
+        end as {{ dbt.type_timestamp() }}
+    ) as last_seen_at,
+    cast(
+        best_email.email is not null
+        and coalesce(consent_signals.is_subscribed, false)
+        and not coalesce(consent_signals.has_unsubscribed, false)
+        and not coalesce(consent_signals.has_opted_out, false)
+        and not coalesce(consent_signals.is_cleaned, false)
+        and bounces.customer_id is null
+        as boolean
+    ) as email_marketing_consent,
+    cast(
+        (best_email.email is not null or best_phone.phone is not null)
+        and not coalesce(consent_signals.has_opted_out, false)
+        and not coalesce(consent_signals.has_unsubscribed, false)
+        as boolean
+    ) as ads_consent,
+    cast(coalesce(consent_signals.has_unsubscribed, false) or coalesce(consent_signals.has_opted_out, false) as boolean)
+        as is_unsubscribed,
+    cast(coalesce(consent_signals.is_cleaned, false) or bounces.customer_id is not null as boolean) as is_bounced,
+    cast(customer_records.source_record_count as {{ dbt.type_bigint() }}) as source_record_count
+from customer_records
+left join best_email on best_email.customer_id = customer_records.customer_id
+left join best_phone on best_phone.customer_id = customer_records.customer_id
+left join best_name on best_name.customer_id = customer_records.customer_id
+left join best_country on best_country.customer_id = customer_records.customer_id
+left join best_city on best_city.customer_id = customer_records.customer_id
+left join funnel on funnel.customer_id = customer_records.customer_id
+left join buyers on buyers.customer_id = customer_records.customer_id
+left join consent_signals on consent_signals.customer_id = customer_records.customer_id
+left join bounces on bounces.customer_id = customer_records.customer_id
+left join engagement on engagement.customer_id = customer_records.customer_id

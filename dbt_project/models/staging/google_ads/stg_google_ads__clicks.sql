@@ -1,0 +1,35 @@
+with
+
+source as (
+    {{ from_completed_loads('raw_google_ads', 'clicks') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(click_view_gclid as {{ dbt.type_string() }}) as gclid,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        campaign_name,
+        cast(ad_group_id as {{ dbt.type_string() }}) as ad_group_id,
+
+        ---------- click
+        click_view_keyword_info_text as keyword,
+        click_view_keyword_info_match_type as keyword_match_type,
+        segments_device as device,
+        segments_click_type as click_type,
+
+        ---------- timestamps
+        cast(segments_date as date) as clicked_on,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_line as source_line,
+        _dlt_load_id as load_id
+    from source
+),
+
+latest as (
+    {{ latest_per_key('renamed', 'gclid', 'load_id desc, source_file desc, source_line desc') }}
+)
+
+select * from latest

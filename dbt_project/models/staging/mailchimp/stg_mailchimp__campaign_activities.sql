@@ -1,0 +1,30 @@
+{#- Events: each file loads once and every line is one event, so the file and line identify it. -#}
+with
+
+source as (
+    {{ from_completed_loads('raw_mailchimp', 'campaign_activity') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        {{ dbt.hash(dbt.concat(["'mailchimp:'", '_source_file', "':'", 'cast(_source_line as ' ~ dbt.type_string() ~ ')'])) }} as activity_id,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(list_id as {{ dbt.type_string() }}) as list_id,
+
+        ---------- event
+        {{ normalize_email('email_address') }} as email,
+        lower(trim(action)) as action,
+        nullif(trim(url), '') as url,
+
+        ---------- timestamps
+        {{ to_utc_timestamp('timestamp') }} as occurred_at,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_line as source_line,
+        _dlt_load_id as load_id
+    from source
+)
+
+select * from renamed

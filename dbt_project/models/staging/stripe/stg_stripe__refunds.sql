@@ -1,0 +1,36 @@
+with
+
+source as (
+    {{ from_completed_loads('raw_stripe', 'refunds') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(id as {{ dbt.type_string() }}) as refund_id,
+        cast(charge as {{ dbt.type_string() }}) as charge_id,
+
+        ---------- numerics
+        upper(currency) as currency,
+        cast(amount as {{ type_double() }})
+            / case when upper(currency) in ('VND', 'JPY', 'KRW') then 1 else 100 end as amount,
+
+        ---------- status
+        lower(reason) as reason,
+        lower(status) as status,
+
+        ---------- timestamps
+        {{ from_unix_seconds('created') }} as created_at,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_line as source_line,
+        _dlt_load_id as load_id
+    from source
+),
+
+latest as (
+    {{ latest_per_key('renamed', 'refund_id', 'load_id desc, source_file desc, source_line desc') }}
+)
+
+select * from latest
