@@ -12,7 +12,7 @@ import numpy as np
 
 from ingestion.generate import facebook_ads, google_ads, hubspot, mailchimp, stripe, vnpay
 from ingestion.generate.context import Run, Truth
-from ingestion.generate.identity import System, assign_identities
+from ingestion.generate.identity import System, assign_identities, pick_shared
 from ingestion.generate.landing import Landing, write_csv_rows
 from ingestion.generate.orders import make_orders
 from ingestion.generate.people import DAY, People, Population, make_people
@@ -144,10 +144,13 @@ def _chunk(
         (System.LEAD, lead_person, None),
         (System.MAILCHIMP, mc_person, None),
     )
+    person = np.concatenate([p for _, p, _ in parts])
+    system = np.concatenate([np.full(len(p), s, np.int8) for s, p, _ in parts])
+    pick_shared(people, person, system, run.population, run.take_ids, run.rng(chunk, 6))
     soft = assign_identities(
         people,
-        np.concatenate([p for _, p, _ in parts]),
-        np.concatenate([np.full(len(p), s, np.int8) for s, p, _ in parts]),
+        person,
+        system,
         np.concatenate([np.zeros(len(p), bool) if f is None else f for _, p, f in parts]),
         run.rng(chunk, 4),
     )

@@ -7,13 +7,14 @@ person who has records of both sorts also has one record that carries both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
 from ingestion.generate.mess import JUNK_EMAILS, JUNK_PHONES, MESS
-from ingestion.generate.people import People, ascii_fold
+from ingestion.generate.people import People, Population, ascii_fold
 
 
 class System(IntEnum):
@@ -71,6 +72,31 @@ class SoftRecords:
         return SoftRecords(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
 
 
+def pick_shared(
+    people: People,
+    person: np.ndarray,
+    system: np.ndarray,
+    population: Population,
+    next_ids: Callable[[str, int], np.ndarray],
+    rng: np.random.Generator,
+) -> None:
+    """Choose who uses a shared email / phone, among people with records where it can appear.
+
+    Values are dealt round-robin over the whole run, so each is used by about
+    `MESS.people_per_shared_value` people and is recognisably shared.
+    """
+    for attribute, systems, rate, values in (
+        ("shared_email", SHARED_EMAIL_SYSTEMS, MESS.shared_email_people, population.shared_emails),
+        ("shared_phone", PHONE_MESS_SYSTEMS, MESS.shared_phone_people, population.shared_phones),
+    ):
+        eligible = np.unique(person[np.isin(system, systems)])
+        count = min(len(eligible), round(rate * len(people)))
+        chosen = np.sort(rng.choice(eligible, size=count, replace=False))
+        assigned = np.full(len(people), None, object)
+        assigned[chosen] = np.array(values, object)[next_ids(attribute, count) % len(values)]
+        setattr(people, attribute, assigned)
+
+
 def assign_identities(
     people: People,
     person: np.ndarray,
@@ -90,8 +116,8 @@ def assign_identities(
         EmailKind.MISSING
     )
     email_kind[(rng.random(n) < MESS.junk_email) & in_systems(JUNK_EMAIL_SYSTEMS)] = EmailKind.JUNK
-    email_kind[has_shared & in_systems(SHARED_EMAIL_SYSTEMS)] = EmailKind.SHARED
     email_kind[alt] = EmailKind.ALT
+    email_kind[has_shared & in_systems(SHARED_EMAIL_SYSTEMS)] = EmailKind.SHARED
     # HubSpot keeps emails unique: a second contact without another address has none.
     email_kind[second_contact & ~has_alt] = EmailKind.MISSING
 

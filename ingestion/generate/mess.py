@@ -18,7 +18,7 @@ class Mess:
     alt_email_use_per_system: float = 0.5
     shared_email_people: float = 0.005
     shared_phone_people: float = 0.01
-    people_per_shared_value: int = 10  # on average; so a shared value is visibly shared
+    people_per_shared_value: int = 12  # so every shared value is visibly shared
     junk_email: float = 0.01
     junk_phone: float = 0.01
     missing_email: float = 0.05

@@ -18,10 +18,20 @@ from ingestion.generate.mess import MESS
 DAY = 86_400
 VN_SHARE = 0.55
 HISTORY_DAYS = 540
-VN_PHONE_SPACE = len(vocab.VN_MOBILE_PREFIXES) * 10**7
-PHONE_MULTIPLIER = 48_271  # coprime with every phone-number space below (only factors 2, 5, 7)
-US_NUMBERS_PER_AREA = 800 * 10_000  # exchanges 200-999, lines 0000-9999
-INTL_PHONE_SPACE = {"US": len(vocab.US_AREA_CODES) * US_NUMBERS_PER_AREA, "SG": 2 * 10**7}
+PHONE_MULTIPLIER = 48_271  # a prime: coprime with every number space below
+# ISO-2 -> (calling code, leading digits valid for `phonenumbers`, digits after them). Every space
+# holds at least MAX_PEOPLE numbers, so the affine map of the global index never collides.
+PHONE_PLANS: dict[str, tuple[str, tuple[str, ...], int]] = {
+    "VN": ("84", vocab.VN_MOBILE_PREFIXES, 7),
+    "US": ("1", tuple(f"{a}{x}" for a in vocab.US_AREA_CODES for x in range(200, 1000)), 4),
+    "GB": ("44", ("75",), 8),
+    "SG": ("65", tuple(str(p) for p in range(81, 99)), 6),
+    "AU": ("61", ("40", "41", "42", "43", "46"), 7),
+    "DE": ("49", ("151",), 8),
+    "JP": ("81", tuple(f"90{d}" for d in range(1, 10)) + tuple(f"80{d}" for d in range(10)), 7),
+    "KR": ("82", ("100", "101", "102", "103", "104", "106", "107", "108", "109"), 7),
+    "TH": ("66", ("8",), 8),
+}
 ACQUISITION_CHANNELS = (
     ("Organic Search", 0.25),
     ("Paid Search", 0.15),
@@ -69,8 +79,7 @@ class Population:
     alt_add: int
     phone_add: int
     shared_emails: tuple[str, ...]
-    shared_phones_vn: tuple[str, ...]
-    shared_phones_intl: tuple[str, ...]
+    shared_phones: tuple[str, ...]
 
     @classmethod
     def build(cls, people: int, seed: int) -> Population:
@@ -85,11 +94,12 @@ class Population:
             f"{vocab.VN_COMPANIES[k % len(vocab.VN_COMPANIES)]}{_alpha_tag(k)}.vn"
             for k in range(shared_e)
         )
-        vn_values = max(1, round(shared_p * VN_SHARE))
-        intl_values = max(1, shared_p - vn_values)
-        shared_vn = tuple(f"028 38{k // 10_000 % 100:02d} {k % 10_000:04d}" for k in range(vn_values))
-        shared_intl = tuple(
-            f"+65 6{k // 10_000 % 1000:03d} {k % 10_000:04d}" for k in range(intl_values)
+        # Office and household numbers: Saigon landlines and Singapore office lines, alternating.
+        shared_phones = tuple(
+            f"028 38{k // 20_000 % 100:02d} {k // 2 % 10_000:04d}"
+            if k % 2 == 0
+            else f"+65 6{k // 20_000 % 1000:03d} {k // 2 % 10_000:04d}"
+            for k in range(shared_p)
         )
         return cls(
             people=people,
@@ -100,8 +110,7 @@ class Population:
             alt_add=int(rng.integers(0, prime)),
             phone_add=int(rng.integers(0, 10**7)),
             shared_emails=shared_emails,
-            shared_phones_vn=shared_vn,
-            shared_phones_intl=shared_intl,
+            shared_phones=shared_phones,
         )
 
 
@@ -128,7 +137,7 @@ class People:
     alt_email: np.ndarray
     phone_cc: np.ndarray
     phone_nsn: np.ndarray
-    shared_email: np.ndarray
+    shared_email: np.ndarray  # set by identity.pick_shared once records are planned
     shared_phone: np.ndarray
     company_name: np.ndarray
     first_seen: np.ndarray
@@ -186,18 +195,6 @@ def make_people(
 
     phone_cc, phone_nsn = _phones(pop, idx, is_vn, country)
 
-    shared_email = np.where(
-        rng.random(n) < MESS.shared_email_people,
-        np.array(pop.shared_emails, object)[rng.integers(0, len(pop.shared_emails), n)],
-        None,
-    )
-    shared_pool = np.where(
-        is_vn,
-        np.array(pop.shared_phones_vn, object)[rng.integers(0, len(pop.shared_phones_vn), n)],
-        np.array(pop.shared_phones_intl, object)[rng.integers(0, len(pop.shared_phones_intl), n)],
-    )
-    shared_phone = np.where(rng.random(n) < MESS.shared_phone_people, shared_pool, None)
-
     first_seen = end_ts - rng.integers(DAY, HISTORY_DAYS * DAY, n)
     lapsed = rng.random(n) < 0.35
     active_until = np.where(
@@ -219,8 +216,8 @@ def make_people(
         alt_email=alt_email,
         phone_cc=phone_cc,
         phone_nsn=phone_nsn,
-        shared_email=shared_email,
-        shared_phone=shared_phone,
+        shared_email=np.full(n, None, object),
+        shared_phone=np.full(n, None, object),
         company_name=company_name,
         first_seen=first_seen,
         active_until=active_until,
@@ -305,32 +302,11 @@ def _companies(rng: np.random.Generator, is_vn: np.ndarray) -> tuple[np.ndarray,
 def _phones(
     pop: Population, idx: np.ndarray, is_vn: np.ndarray, country: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Country calling code and national significant number, unique per person."""
+    """Country calling code and national significant number, unique per person and valid."""
     cc = np.empty(len(idx), object)
     nsn = np.empty(len(idx), object)
-    prefixes = vocab.VN_MOBILE_PREFIXES
     for i, (person, vn, iso) in enumerate(zip(idx.tolist(), is_vn, country, strict=True)):
-        if vn:
-            j = (person * PHONE_MULTIPLIER + pop.phone_add) % VN_PHONE_SPACE
-            cc[i], nsn[i] = "84", f"{prefixes[j // 10**7]}{j % 10**7:07d}"
-            continue
-        j = (person * PHONE_MULTIPLIER + pop.phone_add) % INTL_PHONE_SPACE.get(iso, 10**8)
-        if iso == "US":
-            rest = j % US_NUMBERS_PER_AREA
-            area = vocab.US_AREA_CODES[j // US_NUMBERS_PER_AREA]
-            cc[i], nsn[i] = "1", f"{area}{200 + rest // 10_000}{rest % 10_000:04d}"
-        elif iso == "GB":
-            cc[i], nsn[i] = "44", f"75{j:08d}"
-        elif iso == "SG":
-            cc[i], nsn[i] = "65", f"{8 + j // 10**7}{j % 10**7:07d}"
-        elif iso == "AU":
-            cc[i], nsn[i] = "61", f"4{j:08d}"
-        elif iso == "DE":
-            cc[i], nsn[i] = "49", f"151{j:08d}"
-        elif iso == "JP":
-            cc[i], nsn[i] = "81", f"90{j:08d}"
-        elif iso == "KR":
-            cc[i], nsn[i] = "82", f"10{j:08d}"
-        else:
-            cc[i], nsn[i] = "66", f"8{j:08d}"
+        calling, prefixes, rest = PHONE_PLANS["VN" if vn else iso]
+        j = (person * PHONE_MULTIPLIER + pop.phone_add) % (len(prefixes) * 10**rest)
+        cc[i], nsn[i] = calling, f"{prefixes[j // 10**rest]}{j % 10**rest:0{rest}d}"
     return cc, nsn
