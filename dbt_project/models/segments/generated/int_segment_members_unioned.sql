@@ -5,9 +5,20 @@
   {%- for node in graph.nodes.values() -%}
     {%- if node.resource_type == 'model' and 'segment' in node.tags -%}{%- do tagged.append(node.name) -%}{%- endif -%}
   {%- endfor -%}
-  {%- if tagged | sort != [] | sort -%}
-    {{ exceptions.raise_compiler_error('segment models tagged ' ~ (tagged | sort) ~ ' differ from the registered ' ~ [] ~ '; run `cdp segments compile`') }}
+  {%- if tagged | sort != ['engaged_openers_30d', 'facebook_leads_not_converted', 'high_value_at_risk', 'lapsed_buyers_90d', 'new_subscribers_no_purchase', 'vietnam_repeat_buyers', 'vip_customers'] | sort -%}
+    {{ exceptions.raise_compiler_error('segment models tagged ' ~ (tagged | sort) ~ ' differ from the registered ' ~ ['engaged_openers_30d', 'facebook_leads_not_converted', 'high_value_at_risk', 'lapsed_buyers_90d', 'new_subscribers_no_purchase', 'vietnam_repeat_buyers', 'vip_customers'] ~ '; run `cdp segments compile`') }}
   {%- endif -%}
 {%- endif %}
-select cast(null as {{ dbt.type_string() }}) as segment, cast(null as {{ dbt.type_string() }}) as customer_id
-where 1 = 0
+select 'engaged_openers_30d' as segment, m.customer_id from {{ ref('engaged_openers_30d') }} as m
+union all
+select 'facebook_leads_not_converted' as segment, m.customer_id from {{ ref('facebook_leads_not_converted') }} as m
+union all
+select 'high_value_at_risk' as segment, m.customer_id from {{ ref('high_value_at_risk') }} as m
+union all
+select 'lapsed_buyers_90d' as segment, m.customer_id from {{ ref('lapsed_buyers_90d') }} as m
+union all
+select 'new_subscribers_no_purchase' as segment, m.customer_id from {{ ref('new_subscribers_no_purchase') }} as m
+union all
+select 'vietnam_repeat_buyers' as segment, m.customer_id from {{ ref('vietnam_repeat_buyers') }} as m
+union all
+select 'vip_customers' as segment, m.customer_id from {{ ref('vip_customers') }} as m
