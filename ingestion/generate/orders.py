@@ -42,13 +42,13 @@ class Orders:
 def make_orders(people: People, end_ts: int, rng: np.random.Generator) -> Orders:
     n = len(people)
     buyer = rng.random(n) < BUYER_SHARE
-    rate = rng.gamma(0.9, 4.0, n) / YEAR  # purchases per second while alive
-    dropout = rng.beta(1.2, 3.5, n)
+    rate = rng.gamma(1.2, 5.0, n) / YEAR  # purchases per second while alive
+    dropout = rng.beta(1.0, 4.0, n)
     spend = rng.lognormal(0.0, 0.5, n)
     stop = np.minimum(people.active_until, end_ts)
     low = np.maximum(people.first_seen, end_ts - YEAR)
     high = np.maximum(low + DAY, stop)
-    t = low + (rng.random(n) * (high - low)).astype(np.int64)
+    t = low + (rng.beta(1.0, 2.0, n) * (high - low)).astype(np.int64)  # most start early
     t = np.minimum(t, end_ts - 3600)
 
     persons, times = [np.flatnonzero(buyer)], [t[buyer]]
