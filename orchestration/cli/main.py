@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "orchestration.cli.dev",
     "orchestration.cli.clv",
     "orchestration.cli.segments",
+    "orchestration.cli.identity_report",
 )
 
 

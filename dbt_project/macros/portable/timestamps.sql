@@ -20,7 +20,7 @@
 {%- endmacro %}
 
 {% macro duckdb__from_unix_seconds(expression) -%}
-    make_timestamp(cast({{ expression }} as bigint) * 1000000)
+    make_timestamp(try_cast({{ expression }} as bigint) * 1000000)
 {%- endmacro %}
 
 {% macro default__from_unix_seconds(expression) -%}

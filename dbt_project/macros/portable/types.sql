@@ -10,3 +10,18 @@
 {% macro bigquery__type_double() -%}
     float64
 {%- endmacro %}
+
+
+{#- A cast that yields null instead of failing on a malformed value. dbt-duckdb does not override
+    dbt.safe_cast (a plain cast), so DuckDB gets try_cast here. -#}
+{% macro safe_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('safe_cast', 'open_cdp')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro duckdb__safe_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro default__safe_cast(expression, data_type) -%}
+    {{ dbt.safe_cast(expression, data_type) }}
+{%- endmacro %}

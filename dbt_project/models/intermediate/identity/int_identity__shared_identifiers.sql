@@ -17,10 +17,18 @@ blocklisted as (
     {%- for identifier_type, values in rules.blocklist.items() %}
     {%- for value in values %}
     select '{{ identifier_type }}' as identifier_type, '{{ value }}' as identifier_value
+    {%- if identifier_type == 'email' %}
+    union all
+    select 'email_canonical', {{ canonical_email("'" ~ value ~ "'") }}
+    {%- endif %}
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
+),
+
+blocklisted_distinct as (
+    select distinct identifier_type, identifier_value from blocklisted
 ),
 
 candidates as (
@@ -28,10 +36,10 @@ candidates as (
     from {{ ref('int_identity__record_identifiers') }} as ids
     join {{ ref('int_identity__identifier_rules') }} as rules
         on rules.identifier_type = ids.identifier_type and rules.is_frequency_capped
-    left join blocklisted
-        on blocklisted.identifier_type = ids.identifier_type
-        and blocklisted.identifier_value = ids.identifier_value
-    where ids.is_valid and blocklisted.identifier_value is null
+    left join blocklisted_distinct as blocked
+        on blocked.identifier_type = ids.identifier_type
+        and blocked.identifier_value = ids.identifier_value
+    where ids.is_valid and blocked.identifier_value is null
 ),
 
 partners as (
@@ -82,7 +90,7 @@ bridging as (
 ),
 
 shared as (
-    select identifier_type, identifier_value, 'blocklisted' as reason from blocklisted
+    select identifier_type, identifier_value, 'blocklisted' as reason from blocklisted_distinct
     union all
     select identifier_type, identifier_value, 'seen with more than {{ rules.frequency_cap }} other emails or phones' from over_cap
     union all

@@ -67,6 +67,12 @@ record_events as (
     union all select * from ad_clicks
 ),
 
+member_by_email as (
+    {#- Addresses are unique within an audience; should a re-export ever repeat one, the most
+        recently changed member takes the activity. -#}
+    {{ latest_per_key(ref('stg_mailchimp__members'), 'email', 'last_changed_at desc nulls last, member_id') }}
+),
+
 email_events as (
     {#- Activity reaches a person through the Mailchimp member with that address. -#}
     select
@@ -80,7 +86,7 @@ email_events as (
         activities.activity_id as source_record_id,
         activities.campaign_id
     from {{ ref('stg_mailchimp__campaign_activities') }} as activities
-    join {{ ref('stg_mailchimp__members') }} as members
+    join member_by_email as members
         on members.email = activities.email
     join record_customers
         on record_customers.source = 'mailchimp'
@@ -120,3 +126,4 @@ select
     cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
     cast(campaign_id as {{ dbt.type_string() }}) as campaign_id
 from all_events
+where occurred_at is not null

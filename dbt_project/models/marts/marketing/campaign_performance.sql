@@ -12,12 +12,14 @@ delivery as (
         report_date, 'facebook_ads' as platform, campaign_id, max(campaign_name) as campaign_name,
         sum(spend) as spend_usd, sum(impressions) as impressions, sum(clicks) as clicks
     from {{ ref('stg_facebook_ads__insights') }}
+    where report_date is not null
     group by report_date, campaign_id
     union all
     select
         report_date, 'google_ads', campaign_id, max(campaign_name),
         sum(spend), sum(impressions), sum(clicks)
     from {{ ref('stg_google_ads__campaign_performances') }}
+    where report_date is not null
     group by report_date, campaign_id
 ),
 
@@ -28,6 +30,7 @@ leads as (
         campaign_id,
         count(*) as leads
     from {{ ref('stg_facebook_ads__leads') }}
+    where created_at is not null
     group by 1, 2, 3
 ),
 
@@ -50,7 +53,7 @@ attributed as (
         sum(customer_value.lifetime_revenue_usd) as revenue_attributed_usd
     from {{ ref('int_marketing__first_touches') }} as touches
     join customer_value on customer_value.customer_id = touches.customer_id
-    where touches.platform in ('facebook_ads', 'google_ads')
+    where touches.platform in ('facebook_ads', 'google_ads') and touches.touch_date is not null
     group by 1, 2, 3
 ),
 

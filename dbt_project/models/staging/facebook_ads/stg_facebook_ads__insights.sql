@@ -15,14 +15,14 @@ renamed as (
         cast(ad_id as {{ dbt.type_string() }}) as ad_id,
 
         ---------- numerics
-        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
-        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
-        cast(spend as {{ type_double() }}) as spend,
+        {{ safe_cast('impressions', dbt.type_bigint()) }} as impressions,
+        {{ safe_cast('clicks', dbt.type_bigint()) }} as clicks,
+        {{ safe_cast('spend', type_double()) }} as spend,
         upper(account_currency) as currency,
         cast(actions as {{ dbt.type_string() }}) as actions,
 
         ---------- timestamps
-        cast(date_start as date) as report_date,
+        {{ safe_cast('date_start', 'date') }} as report_date,
 
         ---------- lineage
         _source_file as source_file,

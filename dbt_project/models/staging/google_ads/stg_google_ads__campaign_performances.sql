@@ -14,15 +14,15 @@ renamed as (
         campaign_advertising_channel_type as channel_type,
 
         ---------- numerics
-        cast(metrics_impressions as {{ dbt.type_bigint() }}) as impressions,
-        cast(metrics_clicks as {{ dbt.type_bigint() }}) as clicks,
-        cast(metrics_cost_micros as {{ type_double() }}) / 1000000 as spend,
+        {{ safe_cast('metrics_impressions', dbt.type_bigint()) }} as impressions,
+        {{ safe_cast('metrics_clicks', dbt.type_bigint()) }} as clicks,
+        {{ safe_cast('metrics_cost_micros', type_double()) }} / 1000000 as spend,
         upper(customer_currency_code) as currency,
-        cast(metrics_conversions as {{ type_double() }}) as conversions,
-        cast(metrics_conversions_value as {{ type_double() }}) as conversions_value,
+        {{ safe_cast('metrics_conversions', type_double()) }} as conversions,
+        {{ safe_cast('metrics_conversions_value', type_double()) }} as conversions_value,
 
         ---------- timestamps
-        cast(segments_date as date) as report_date,
+        {{ safe_cast('segments_date', 'date') }} as report_date,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,7 +19,7 @@ renamed as (
         segments_click_type as click_type,
 
         ---------- timestamps
-        cast(segments_date as date) as clicked_on,
+        {{ safe_cast('segments_date', 'date') }} as clicked_on,
 
         ---------- lineage
         _source_file as source_file,

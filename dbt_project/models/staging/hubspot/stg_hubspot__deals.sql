@@ -17,11 +17,11 @@ renamed as (
         nullif(trim(deal_owner), '') as deal_owner,
 
         ---------- numerics
-        cast(amount as {{ type_double() }}) as amount,
+        {{ safe_cast('amount', type_double()) }} as amount,
         upper(trim(currency)) as currency,
 
         ---------- timestamps
-        cast(close_date as date) as closed_on,
+        {{ safe_cast('close_date', 'date') }} as closed_on,
         {{ to_utc_timestamp('create_date') }} as created_at,
         {{ to_utc_timestamp('last_modified_date') }} as modified_at,
 

@@ -20,7 +20,7 @@ renamed as (
 
         ---------- audience
         lower(trim(status)) as status,
-        cast(member_rating as {{ dbt.type_int() }}) as member_rating,
+        {{ safe_cast('member_rating', dbt.type_int()) }} as member_rating,
         nullif(trim(tags), '') as tags,
         nullif(trim(unsub_reason), '') as unsubscribe_reason,
 

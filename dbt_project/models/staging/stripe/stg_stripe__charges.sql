@@ -23,15 +23,15 @@ renamed as (
 
         ---------- numerics
         upper(currency) as currency,
-        cast(amount as {{ type_double() }})
+        {{ safe_cast('amount', type_double()) }}
             / case when upper(currency) in ('VND', 'JPY', 'KRW') then 1 else 100 end as amount,
-        cast(amount_refunded as {{ type_double() }})
+        {{ safe_cast('amount_refunded', type_double()) }}
             / case when upper(currency) in ('VND', 'JPY', 'KRW') then 1 else 100 end as amount_refunded,
 
         ---------- status
         lower(status) as status,
         lower(status) = 'succeeded' as is_succeeded,
-        cast(refunded as boolean) as is_refunded,
+        {{ safe_cast('refunded', 'boolean') }} as is_refunded,
         failure_code,
 
         ---------- attribution

@@ -12,7 +12,7 @@ renamed as (
 
         ---------- numerics
         upper(currency) as currency,
-        cast(amount as {{ type_double() }})
+        {{ safe_cast('amount', type_double()) }}
             / case when upper(currency) in ('VND', 'JPY', 'KRW') then 1 else 100 end as amount,
 
         ---------- status

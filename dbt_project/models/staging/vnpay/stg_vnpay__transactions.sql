@@ -22,7 +22,7 @@ renamed as (
 
         ---------- numerics
         'VND' as currency,
-        cast(vnp_amount as {{ type_double() }}) / 100 as amount,
+        {{ safe_cast('vnp_amount', type_double()) }} / 100 as amount,
 
         ---------- status
         cast(vnp_responsecode as {{ dbt.type_string() }}) as response_code,

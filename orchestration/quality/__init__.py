@@ -1,0 +1,1 @@
+"""Measurements of warehouse quality against what we know to be true."""
