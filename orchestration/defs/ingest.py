@@ -6,11 +6,10 @@ library, not dagster-dlt, runs the loads because it owns what dagster-dlt does n
 (each file loads once), quarantine of malformed rows and the all-or-nothing check of headers.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
 from orchestration.defs.resources import CdpPaths
 from orchestration.instance import WAREHOUSE_POOL
@@ -23,10 +22,11 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "mailchimp": ("members", "campaign_activity"),
     "stripe": ("customers", "charges", "refunds"),
     "vnpay": ("transactions",),
-    "facebook_ads": ("insights", "leads"),
+    "facebook_ads": ("insights", "leads", "leads__field_data", "leads__field_data__values"),
     "google_ads": ("campaign_performance", "clicks"),
 }
-"""Raw tables per system, as pinned in docs/contracts.md (one table per export type)."""
+"""Raw tables per system, as pinned in docs/contracts.md: one table per export type, plus the child
+tables dlt makes of nested lists (a lead's `field_data`, each field's `values`)."""
 
 DLT_LOADS = "_dlt_loads"
 """dlt's load ledger in each dataset; staging models read it to see only completed loads."""
@@ -68,7 +68,7 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def load_system(
-        context: dg.AssetExecutionContext, paths: CdpPaths
+        context: AssetExecutionContext, paths: CdpPaths
     ) -> Iterator[dg.MaterializeResult]:
         from ingestion.pipelines import load_all
 

@@ -1,11 +1,10 @@
 """The analysts' read-only copy of the warehouse, republished after every successful dbt build."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.resources import CdpPaths
@@ -31,7 +30,7 @@ def build_serving_defs(models: Sequence[dg.AssetKey]) -> dg.Definitions:
         description="data/warehouse/serving.duckdb: a checkpointed copy of the warehouse, swapped "
         "in atomically so analysts can query while the next run writes. See docs/serving.md.",
     )
-    def serving_copy(context: dg.AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
+    def serving_copy(context: AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
         with retry_transient(context):
             snapshot = publish_serving_copy(paths.warehouse(), paths.serving())
         return dg.MaterializeResult(
@@ -53,7 +52,7 @@ def build_serving_defs(models: Sequence[dg.AssetKey]) -> dg.Definitions:
         description="dbt docs of what analysts query: dbt_project/target/docs/static_index.html, "
         "one self-contained page (descriptions, tests, lineage) that opens from disk.",
     )
-    def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    def dbt_docs(context: AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
         with retry_transient(context):
             invocation = dbt.cli(["docs", "generate", "--static"], target_path=DOCS_TARGET).wait()
         page = invocation.target_path / "static_index.html"

@@ -6,14 +6,13 @@ ingestion assets and the graph joins by naming alone. Tests with `severity: erro
 step, so nothing downstream (activation, the serving copy) runs on data that failed its tests.
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -68,11 +67,12 @@ def _parse(project: DbtProject) -> None:
 
 
 class CdpDbtTranslator(DagsterDbtTranslator):
-    """Groups by the project folder a model lives in (staging, intermediate, marts, segments)."""
+    """Groups models by their project folder (staging, intermediate, marts, segments); seeds are
+    the `reference` lookups."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "source":
-            return dbt_resource_props["source_name"]
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
@@ -85,7 +85,7 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
         dagster_dbt_translator=CdpDbtTranslator(),
         pool=WAREHOUSE_POOL,
     )
-    def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def dbt_build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         yield from dbt.cli(["build"], context=context).stream()
 
     return dg.Definitions(
