@@ -1,0 +1,175 @@
+"""Give declared columns their types, so a bad date or amount is a rejected row, not text in raw.
+
+Everything is column-at-a-time Arrow compute; Python only touches the few rejected rows to word
+their reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from ingestion.exports import ExportSpec, Kind, Typed, snake_case
+from ingestion.parsing.result import ParsedFile
+
+_INTEGER_TEXT = r"^[+-]?[0-9]+$"
+_DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_TRUE = ["true", "1", "yes"]
+_FALSE = ["false", "0", "no"]
+
+
+def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
+    """Typed rows of `parsed` that passed every check; the others go to its quarantine."""
+    table = parsed.table
+    problems: list[tuple[np.ndarray, pa.Array, str]] = []
+    for name, typed in spec.types.items():
+        if name not in table.column_names:
+            continue
+        original = table[name].combine_chunks()
+        converted, bad = _convert(original, typed)
+        table = table.set_column(table.column_names.index(name), name, converted)
+        problems.append((bad, original, f"{name}: not a valid {_describe(typed)}"))
+    for name in spec.key:
+        column = table[name].combine_chunks() if name in table.column_names else None
+        if column is None:
+            missing = np.ones(table.num_rows, dtype=bool)
+        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            missing = pc.or_kleene(
+                pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), "")
+            )
+            missing = missing.fill_null(True).to_numpy(zero_copy_only=False)
+        else:
+            missing = pc.is_null(column).to_numpy(zero_copy_only=False)
+        problems.append((missing, pa.nulls(table.num_rows), f"{name}: key is missing"))
+    for name in spec.pivot_lists:
+        if name in table.column_names and _is_text(table[name].type):
+            table, bad = _pivot_json_text(table, name)
+            problems.append((bad, table[name].combine_chunks(), f"{name}: not a JSON list"))
+    rejected = np.zeros(table.num_rows, dtype=bool)
+    for bad, original, reason in problems:
+        for row in np.nonzero(bad & ~rejected)[0].tolist():
+            value = original[row].as_py()
+            detail = f": {value!r}" if value is not None else ""
+            parsed.quarantine.add([int(parsed.line_numbers[row])], reason + detail)
+        rejected |= bad
+    keep = pa.array(~rejected)
+    parsed.line_numbers = parsed.line_numbers[~rejected]
+    table = table.filter(keep)
+    for name, value in spec.constants.items():
+        table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+    return table
+
+
+def _convert(column: pa.Array, typed: Typed) -> tuple[pa.Array, np.ndarray]:
+    """The typed column, and which rows held a value that did not convert."""
+    if _is_text(column.type):
+        column = pc.utf8_trim_whitespace(column)
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+    if typed.kind in (Kind.TIMESTAMP, Kind.DATE):
+        converted = _convert_time(column, typed)
+    elif typed.kind in (Kind.INTEGER, Kind.DECIMAL):
+        converted = _convert_number(column, typed.kind)
+    else:
+        converted = _convert_boolean(column)
+    bad = pc.and_(pc.is_valid(column), pc.is_null(converted)).to_numpy(zero_copy_only=False)
+    return converted, bad
+
+
+def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:
+    if not _is_text(column.type):
+        column = pc.cast(column, pa.string())
+    parsed = pc.strptime(column, format=typed.fmt, unit="us", error_is_null=True)
+    if typed.kind is Kind.DATE:
+        return pc.cast(parsed, pa.date32())
+    if parsed.type.tz is None:
+        shift = pa.scalar(dt.timedelta(hours=typed.utc_offset_hours), pa.duration("us"))
+        parsed = pc.cast(pc.subtract(parsed, shift), pa.timestamp("us", tz="UTC"))
+    return parsed
+
+
+def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
+    target = pa.int64() if kind is Kind.INTEGER else pa.float64()
+    if _is_text(column.type):
+        pattern = _INTEGER_TEXT if kind is Kind.INTEGER else _DECIMAL_TEXT
+        valid = pc.match_substring_regex(column, pattern)
+        return pc.cast(pc.if_else(valid, column, pa.scalar(None, column.type)), target)
+    if pa.types.is_floating(column.type) and kind is Kind.INTEGER:
+        whole = pc.equal(pc.floor(column), column)
+        return pc.cast(pc.if_else(whole, column, pa.scalar(None, column.type)), target)
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return pc.cast(column, target)
+    return pa.nulls(len(column), target)
+
+
+def _convert_boolean(column: pa.Array) -> pa.Array:
+    if pa.types.is_boolean(column.type):
+        return column
+    lowered = pc.utf8_lower(pc.cast(column, pa.string()))
+    truth = pc.if_else(pc.is_in(lowered, pa.array(_TRUE)), True, None)
+    return pc.if_else(pc.is_in(lowered, pa.array(_FALSE)), False, truth)
+
+
+def _pivot_json_text(table: pa.Table, name: str) -> tuple[pa.Table, np.ndarray]:
+    """A JSON list of `{action_type, value}` in a CSV field (Facebook `actions`) becomes
+    `<name>__<action_type>` number columns; the text is kept as it came."""
+    text = pc.utf8_trim_whitespace(table[name].combine_chunks())
+    text = pc.if_else(pc.or_kleene(pc.is_null(text), pc.equal(text, "")), "[]", text)
+    wrapped = pc.binary_join_element_wise('{"v":', text, "}\n", "")
+    try:
+        lists = pa_json.read_json(pa.py_buffer(_concatenate(wrapped)))["v"].combine_chunks()
+        bad = np.zeros(table.num_rows, dtype=bool)
+        if len(lists) != table.num_rows or not pa.types.is_list(lists.type):
+            raise ValueError("rows and lists do not pair up")
+    except (pa.ArrowInvalid, ValueError):
+        lists, bad = _parse_json_lists_one_by_one(text)
+    entries = pc.list_flatten(lists)
+    if len(entries) == 0 or not pa.types.is_struct(entries.type):
+        return table, bad
+    owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    kinds = pc.cast(entries.field("action_type"), pa.string())
+    values = pc.cast(pc.cast(entries.field("value"), pa.string()), pa.float64(), safe=False)
+    for kind in pc.unique(kinds).drop_null().to_pylist():
+        chosen = pc.equal(kinds, kind).fill_null(False).to_numpy(zero_copy_only=False)
+        positions = np.full(table.num_rows, -1, dtype=np.int64)
+        positions[owners[chosen]] = np.nonzero(chosen)[0]
+        column = values.take(pa.array(positions, mask=positions < 0))
+        table = table.append_column(f"{name}__{snake_case(kind)}", column)
+    return table, bad
+
+
+def _parse_json_lists_one_by_one(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    rows: list[list[dict[str, str]] | None] = []
+    bad = np.zeros(len(text), dtype=bool)
+    for index, value in enumerate(text.to_pylist()):
+        try:
+            entries = json.loads(value)
+            rows.append(
+                [{"action_type": str(e["action_type"]), "value": str(e["value"])} for e in entries]
+            )
+        except (ValueError, TypeError, KeyError):
+            rows.append(None)
+            bad[index] = True
+    entry = pa.struct([("action_type", pa.string()), ("value", pa.string())])
+    return pa.array(rows, pa.list_(entry)), bad
+
+
+def _concatenate(strings: pa.Array) -> pa.Buffer:
+    """The values of a string array back to back, without copying them one by one."""
+    strings = (
+        strings.cast(pa.large_string()) if not pa.types.is_large_string(strings.type) else strings
+    )
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[strings.offset :]
+    return strings.buffers()[2][int(offsets[0]) : int(offsets[len(strings)])]
+
+
+def _is_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
+def _describe(typed: Typed) -> str:
+    return f"{typed.kind.value} ({typed.fmt})" if typed.fmt else typed.kind.value

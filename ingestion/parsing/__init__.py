@@ -1,0 +1,1 @@
+"""Vectorized readers of export files: text in, Arrow tables plus quarantined lines out."""

@@ -1,0 +1,172 @@
+"""JSONL exports read by Arrow, nested objects flattened to `parent__child` columns.
+
+Lines that cannot be a whole object (not `{…}`) are checked one by one and quarantined when they
+are not valid JSON (a truncated line). Arrow then parses the rest in one pass. Only if that fails
+(a value of the wrong JSON type, such as an amount sent as a string) is the file re-read in
+blocks, and only a failing block is checked line by line.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from ingestion.exports import ExportSpec, Kind, snake_case
+from ingestion.parsing.lines import Lines, blank_out, split_lines
+from ingestion.parsing.result import ParsedFile, Quarantine
+
+_BLOCK_LINES = 50_000
+_JSON_NUMBER_KINDS = {Kind.INTEGER: (int,), Kind.DECIMAL: (int, float)}
+
+
+def read_first_object(data: bytes) -> dict[str, object] | None:
+    """The first line that is a JSON object: what a JSONL file offers as its header."""
+    for raw in data.split(b"\n", 20)[:20]:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def read_jsonl_file(data: bytes, spec: ExportSpec) -> ParsedFile:
+    lines = split_lines(data)
+    quarantine = Quarantine()
+    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
+    lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
+    is_record = lengths > 0
+    rows_read = int(is_record.sum())
+    if rows_read == 0:
+        return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine)
+    whole = pc.and_(pc.starts_with(lines.text, "{"), pc.ends_with(lines.text, "}"))
+    suspects = numbers[is_record & ~whole.to_numpy(zero_copy_only=False)]
+    for number in suspects.tolist():
+        reason = _invalid_reason(lines.raw(number), spec)
+        if reason:
+            quarantine.add([number], reason)
+    candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
+    blanked = blank_out(data, lines, np.fromiter(quarantine.reasons, np.int64))
+    try:
+        table = pa_json.read_json(pa.py_buffer(blanked), parse_options=_parse_options(spec))
+    except pa.ArrowInvalid:
+        table = None
+    if table is None or table.num_rows != len(candidates):
+        table, candidates = _read_in_blocks(lines, candidates, spec, quarantine)
+    return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine)
+
+
+def _read_in_blocks(
+    lines: Lines, candidates: np.ndarray, spec: ExportSpec, quarantine: Quarantine
+) -> tuple[pa.Table, np.ndarray]:
+    tables: list[pa.Table] = []
+    kept: list[np.ndarray] = []
+    for start in range(0, len(candidates), _BLOCK_LINES):
+        block = candidates[start : start + _BLOCK_LINES]
+        table = _parse_lines(lines, block, spec)
+        if table is None:
+            bad = [n for n in block.tolist() if _invalid_reason(lines.raw(n), spec)]
+            for number in bad:
+                quarantine.add([number], _invalid_reason(lines.raw(number), spec) or "")
+            block = block[~np.isin(block, bad)]
+            table = _parse_lines(lines, block, spec)
+        if table is None:
+            quarantine.add(block, "JSON values of conflicting types in this block of lines")
+            continue
+        tables.append(table)
+        kept.append(block)
+    if not tables:
+        return pa.table({}), np.zeros(0, np.int64)
+    return pa.concat_tables(tables, promote_options="permissive"), np.concatenate(kept)
+
+
+def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:
+    """Time columns stay text for the typed conversion: Arrow would guess timestamps itself."""
+    text_columns = [
+        pa.field(name, pa.string())
+        for name, typed in spec.types.items()
+        if typed.kind in (Kind.TIMESTAMP, Kind.DATE)
+    ]
+    return pa_json.ParseOptions(
+        explicit_schema=pa.schema(text_columns), unexpected_field_behavior="infer"
+    )
+
+
+def _parse_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table | None:
+    if len(block) == 0:
+        return pa.table({})
+    text = "\n".join(lines.text.take(pa.array(block - 1)).to_pylist()).encode()
+    try:
+        table = pa_json.read_json(pa.py_buffer(text), parse_options=_parse_options(spec))
+    except pa.ArrowInvalid:
+        return None
+    return table if table.num_rows == len(block) else None
+
+
+def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        return f"truncated or invalid JSON: {error}"
+    if not isinstance(value, dict):
+        return "not a JSON object"
+    for name, typed in spec.types.items():
+        expected = _JSON_NUMBER_KINDS.get(typed.kind)
+        found = value.get(name)
+        if (
+            expected
+            and found is not None
+            and (isinstance(found, bool) or not isinstance(found, expected))
+        ):
+            return f"{name}: not a {typed.kind.value}: {found!r}"
+    return None
+
+
+def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
+    """Nested objects become `parent__child` columns, as dlt names them; lists named in
+    `spec.pivot_lists` become one column per entry name; empty objects disappear."""
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        columns: dict[str, pa.Array] = {}
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            if pa.types.is_struct(column.type):
+                for child in column.type:
+                    columns[f"{name}__{child.name}"] = pc.struct_field(column, child.name)
+            else:
+                columns[name] = column
+        table = pa.table(columns) if columns else pa.table({})
+    renamed = [
+        "__".join(snake_case(part) for part in name.split("__")) for name in table.column_names
+    ]
+    table = table.rename_columns(renamed)
+    for name in spec.pivot_lists:
+        if name in table.column_names and pa.types.is_list(table[name].type):
+            table = pivot_name_values(table, name)
+    return table
+
+
+def pivot_name_values(table: pa.Table, name: str) -> pa.Table:
+    """A Lead Ads style list of `{name, values}` becomes columns `<list>__<entry name>` holding
+    each entry's first value; the list column itself is dropped."""
+    column = table[name].combine_chunks()
+    entries = pc.list_flatten(column)
+    owners = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+    first = pc.list_slice(entries.field("values"), 0, 1)
+    first_values = pc.cast(pc.list_flatten(first), pa.string())
+    first_of_entry = np.full(len(entries), -1, dtype=np.int64)
+    first_of_entry[pc.list_parent_indices(first).to_numpy(zero_copy_only=False)] = np.arange(
+        len(first_values)
+    )
+    entry_names = entries.field("name")
+    table = table.drop_columns([name])
+    for entry in pc.unique(entry_names).drop_null().to_pylist():
+        chosen = pc.equal(entry_names, entry).fill_null(False).to_numpy(zero_copy_only=False)
+        positions = np.full(table.num_rows, -1, dtype=np.int64)
+        positions[owners[chosen]] = first_of_entry[chosen]
+        index = pa.array(positions, mask=positions < 0)
+        table = table.append_column(f"{name}__{snake_case(entry)}", first_values.take(index))
+    return table

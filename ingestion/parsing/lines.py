@@ -1,0 +1,88 @@
+"""Physical lines of an export file as one Arrow array, without a Python object per line.
+
+Both export formats put one record on one physical line (docs/landing-files.md), so the line array
+is what ties a parsed row back to its line number and raw text, and what lets a broken line be
+cut out before the real parser sees it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+_UNIT_SEPARATOR = "\x1f"
+"""Absent from CSV text and from valid JSON (which escapes control characters): splits nothing."""
+
+_BLOCK_SIZE = 16 << 20
+
+
+@dataclass(frozen=True)
+class Lines:
+    """`text[i]` is physical line `i + 1`; `starts[i]` its byte offset in the file."""
+
+    text: pa.Array
+    starts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def raw(self, line_number: int) -> str:
+        return self.text[line_number - 1].as_py()
+
+
+def split_lines(data: bytes) -> Lines:
+    """Split on `\\n` only; a trailing newline does not start another line."""
+    if not data:
+        return Lines(pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64))
+    text = None if b"\r" in data else _split_with_arrow(data)
+    if text is None:
+        parts = data.split(b"\n")
+        if parts[-1] == b"":
+            parts.pop()
+        text = pc.cast(pa.array(parts, pa.large_binary()), pa.large_string())
+    lengths = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    if len(lengths) > 1:
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    return Lines(text, starts)
+
+
+def _split_with_arrow(data: bytes) -> pa.Array | None:
+    """Arrow's multi-threaded CSV chunker with quoting off; None where it cannot split exactly
+    (Arrow also ends lines at carriage returns, and a stray unit separator would add a column)."""
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=["line"], block_size=_BLOCK_SIZE),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=_UNIT_SEPARATOR,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={"line": pa.large_string()}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    return table["line"].combine_chunks()
+
+
+def blank_out(data: bytes, lines: Lines, line_numbers: np.ndarray) -> bytes:
+    """The file with the given lines overwritten by newlines: parsers skip them as empty lines
+    while every other line keeps its place."""
+    if len(line_numbers) == 0:
+        return data
+    buffer = bytearray(data)
+    lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
+    for number in line_numbers.tolist():
+        start = int(lines.starts[number - 1])
+        buffer[start : start + int(lengths[number - 1])] = b"\n" * int(lengths[number - 1])
+    return bytes(buffer)

@@ -1,0 +1,127 @@
+"""Entry point of ingestion: load every new landing file of every system into `raw_<system>`.
+
+All files of the run are recognised and their headers checked before the first load starts, so
+a wrong file stops the run with the warehouse as it was. Systems then load one after another,
+each as one dlt pipeline run into the DuckDB warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlt
+import duckdb
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile, discover
+from ingestion.sources import FILES_TABLE
+from ingestion.sources.facebook_ads import facebook_ads
+from ingestion.sources.google_ads import google_ads
+from ingestion.sources.hubspot import hubspot
+from ingestion.sources.mailchimp import mailchimp
+from ingestion.sources.stripe import stripe
+from ingestion.sources.vnpay import vnpay
+
+SYSTEMS = ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ads")
+
+SOURCES: dict[str, Callable[[Sequence[LandingFile]], Iterator[DltResource]]] = {
+    "hubspot": hubspot,
+    "mailchimp": mailchimp,
+    "stripe": stripe,
+    "vnpay": vnpay,
+    "facebook_ads": facebook_ads,
+    "google_ads": google_ads,
+}
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What one system's load did: counts over the files it loaded in this run."""
+
+    system: str
+    files: int
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    load_id: str | None = None
+
+
+def load_all(
+    landing_dir: Path, warehouse: Path, systems: list[str] | None = None
+) -> list[LoadSummary]:
+    chosen = list(SYSTEMS) if systems is None else list(systems)
+    unknown = [system for system in chosen if system not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
+    landing_dir, warehouse = Path(landing_dir), Path(warehouse)
+    increments = {system: discover(landing_dir, system) for system in chosen}
+    loaded = loaded_hashes(warehouse, chosen)
+    return [
+        _load_system(
+            system,
+            [file for file in increments[system] if file.sha256 not in loaded[system]],
+            warehouse,
+        )
+        for system in chosen
+    ]
+
+
+def _load_system(system: str, files: list[LandingFile], warehouse: Path) -> LoadSummary:
+    if not files:
+        return LoadSummary(system, 0, 0, 0, 0)
+    info = pipeline_for(system, warehouse).run(SOURCES[system](_unique_content(files)))
+    info.raise_on_failed_jobs()
+    load_id = info.loads_ids[-1] if info.loads_ids else None
+    return _summarise(system, warehouse, load_id)
+
+
+def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
+    """One pipeline per system and warehouse; its working folder sits beside the warehouse."""
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=f"{warehouse.stem}_{system}",
+        pipelines_dir=str(warehouse.parent / ".dlt" / "pipelines"),
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=f"raw_{system}",
+        progress=None,
+    )
+
+
+def loaded_hashes(warehouse: Path, systems: list[str]) -> dict[str, set[str]]:
+    """Contents already in each system's file ledger: a file with one of them loads no more."""
+    hashes: dict[str, set[str]] = {system: set() for system in systems}
+    if not warehouse.exists():
+        return hashes
+    with duckdb.connect(str(warehouse)) as con:
+        for system in systems:
+            try:
+                rows = con.execute(f"select sha256 from raw_{system}.{FILES_TABLE}").fetchall()
+            except duckdb.CatalogException:
+                continue
+            hashes[system] = {sha for (sha,) in rows}
+    return hashes
+
+
+def _unique_content(files: list[LandingFile]) -> list[LandingFile]:
+    """Two files with the same bytes in one delivery are one file (the first by name)."""
+    seen: set[str] = set()
+    unique: list[LandingFile] = []
+    for file in files:
+        if file.sha256 not in seen:
+            seen.add(file.sha256)
+            unique.append(file)
+    return unique
+
+
+def _summarise(system: str, warehouse: Path, load_id: str | None) -> LoadSummary:
+    with duckdb.connect(str(warehouse)) as con:
+        files, read, loaded, rejected = con.execute(
+            f"select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
+            f" coalesce(sum(rows_rejected), 0) from raw_{system}.{FILES_TABLE}"
+            " where _dlt_load_id = ?",
+            [load_id],
+        ).fetchone()
+    return LoadSummary(system, int(files), int(read), int(loaded), int(rejected), load_id)

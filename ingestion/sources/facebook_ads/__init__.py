@@ -1,0 +1,34 @@
+"""Facebook Ads daily ad-level insights and Lead Ads leads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile
+from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+
+
+@dlt.resource(
+    name="insights",
+    primary_key=("campaign_id", "adset_id", "ad_id", "date_start"),
+    write_disposition=MERGE,
+    columns=LATER_FILE_FIRST,
+)
+def insights(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(name="leads", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
+def leads(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.source(name="facebook_ads", max_table_nesting=0)
+def facebook_ads(files: Sequence[LandingFile]) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through)."""
+    yield insights(files_of(files, "insights"))
+    yield leads(files_of(files, "leads"))

@@ -1,0 +1,36 @@
+"""Google Ads GAQL exports: daily campaign performance and the click view (one row per gclid)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile
+from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+
+
+@dlt.resource(
+    name="campaign_performance",
+    primary_key=("campaign_id", "segments_date"),
+    write_disposition=MERGE,
+    columns=LATER_FILE_FIRST,
+)
+def campaign_performance(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(
+    name="clicks", primary_key="click_view_gclid", write_disposition=MERGE, columns=LATER_FILE_FIRST
+)
+def clicks(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.source(name="google_ads", max_table_nesting=0)
+def google_ads(files: Sequence[LandingFile]) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through)."""
+    yield campaign_performance(files_of(files, "campaign_performance"))
+    yield clicks(files_of(files, "clicks"))

@@ -1,0 +1,59 @@
+"""Mailchimp audience exports (one `members` table, `status` from the file) and email activity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile
+from ingestion.sources import APPEND, MERGE, export_rows, files_of, newest_first
+
+
+@dlt.resource(
+    name="subscribed",
+    table_name="members",
+    primary_key="leid",
+    write_disposition=MERGE,
+    columns=newest_first("last_changed"),
+)
+def subscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(
+    name="unsubscribed",
+    table_name="members",
+    primary_key="leid",
+    write_disposition=MERGE,
+    columns=newest_first("last_changed"),
+)
+def unsubscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(
+    name="cleaned",
+    table_name="members",
+    primary_key="leid",
+    write_disposition=MERGE,
+    columns=newest_first("last_changed"),
+)
+def cleaned(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(name="campaign_activity", write_disposition=APPEND)
+def campaign_activity(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.source(name="mailchimp", max_table_nesting=0)
+def mailchimp(files: Sequence[LandingFile]) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through)."""
+    yield subscribed(files_of(files, "subscribed"))
+    yield unsubscribed(files_of(files, "unsubscribed"))
+    yield cleaned(files_of(files, "cleaned"))
+    yield campaign_activity(files_of(files, "campaign_activity"))

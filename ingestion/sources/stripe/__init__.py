@@ -1,0 +1,35 @@
+"""Stripe API objects as JSONL: customers, charges and refunds merged on `id`, later file wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile
+from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+
+
+@dlt.resource(name="customers", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
+def customers(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(name="charges", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
+def charges(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.resource(name="refunds", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
+def refunds(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.source(name="stripe", max_table_nesting=0)
+def stripe(files: Sequence[LandingFile]) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through)."""
+    yield customers(files_of(files, "customers"))
+    yield charges(files_of(files, "charges"))
+    yield refunds(files_of(files, "refunds"))

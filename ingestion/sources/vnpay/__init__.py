@@ -1,0 +1,25 @@
+"""VNPay transaction reports merged on `vnp_TxnRef`; with no modified time, the later file wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource
+
+from ingestion.landing import LandingFile
+from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+
+
+@dlt.resource(
+    name="transactions", primary_key="vnp_txnref", write_disposition=MERGE, columns=LATER_FILE_FIRST
+)
+def transactions(files: Sequence[LandingFile]) -> Iterator[Any]:
+    yield from export_rows(files)
+
+
+@dlt.source(name="vnpay", max_table_nesting=0)
+def vnpay(files: Sequence[LandingFile]) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through)."""
+    yield transactions(files_of(files, "transactions"))
