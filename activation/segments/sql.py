@@ -158,7 +158,7 @@ def render_rule(rule: Rule) -> str:
 def render_segment_query(spec: SegmentSpec) -> str:
     """The select behind a segment: one row per member `customer_id` (dbt Jinja, no config)."""
     return (
-        f"select distinct {CUSTOMER_ALIAS}.customer_id\n"
+        f"select {CUSTOMER_ALIAS}.customer_id\n"
         f"from {{{{ ref('customers') }}}} as {CUSTOMER_ALIAS}\n"
         f"left join {{{{ ref('{TRAITS_MODEL}') }}}} as {TRAITS_ALIAS}\n"
         f"{INDENT}on {TRAITS_ALIAS}.customer_id = {CUSTOMER_ALIAS}.customer_id\n"
