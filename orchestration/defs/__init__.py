@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtProject
 
 from orchestration.defs.automation import build_automation_defs
+from orchestration.defs.guardrails import build_guardrail_defs
 from orchestration.defs.ingest import build_ingest_defs
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
 from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY, build_serving_defs
@@ -29,6 +30,7 @@ def build_definitions(
     return dg.Definitions.merge(
         build_ingest_defs(),
         transform,
+        build_guardrail_defs([]),
         build_serving_defs(models),
         build_automation_defs([SERVING_KEY, DBT_DOCS_KEY]),
         dg.Definitions(
