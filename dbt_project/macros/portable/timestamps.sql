@@ -29,7 +29,7 @@
 
 
 {#- `yyyyMMddHHmmss` wall-clock time at a fixed UTC offset (VNPay: GMT+7), as UTC. A value the
-    loader already typed as a timestamp is taken as UTC. -#}
+    loader already typed (a timestamp with time zone) is converted like any other. -#}
 {% macro compact_local_timestamp_to_utc(expression, utc_offset_hours) -%}
     {{ return(adapter.dispatch('compact_local_timestamp_to_utc', 'open_cdp')(expression, utc_offset_hours)) }}
 {%- endmacro %}
@@ -37,7 +37,7 @@
 {% macro duckdb__compact_local_timestamp_to_utc(expression, utc_offset_hours) -%}
     coalesce(
         try_strptime(cast({{ expression }} as varchar), '%Y%m%d%H%M%S') - interval '{{ utc_offset_hours }} hours',
-        try_cast({{ expression }} as timestamp)
+        {{ open_cdp.duckdb__to_utc_timestamp(expression) }}
     )
 {%- endmacro %}
 
