@@ -61,3 +61,27 @@ def landing_copy(sample_exports: Path, tmp_path: Path) -> Path:
     target = tmp_path / "landing"
     shutil.copytree(sample_exports / "landing", target)
     return target
+
+
+SAMPLE_AS_OF = "2026-11-02"
+"""dbt `as_of` for the built sample: the day after its last delivery, so relative windows
+("last 30 days") see the sample's recent activity whatever today's date is."""
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(
+    build_once: Callable[[str, Callable[[Path], None]], Path], sample_exports: Path
+) -> Path:
+    """The S sample loaded by the ingestion pipelines and built by `dbt build` (every model and
+    test, unit tests included). Returns the warehouse file. Treat as read-only: copy it first."""
+    from ingestion.pipelines import load_all
+    from orchestration.dbt_runner import run_dbt
+
+    def _build(out: Path) -> None:
+        warehouse = out / "cdp.duckdb"
+        load_all(sample_exports / "landing", warehouse)
+        run_dbt(
+            ["build"], warehouse, target_dir=out / "dbt_target", dbt_vars={"as_of": SAMPLE_AS_OF}
+        ).raise_on_failure()
+
+    return build_once("built_warehouse", _build) / "cdp.duckdb"
