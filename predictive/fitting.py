@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -150,7 +151,7 @@ def fit_summary(
         predicted = bgnbd.expected_purchases(bg_fit.parameters, summary.holdout_duration, x, t_x, T)
         holdout = Holdout(
             duration=summary.holdout_duration,
-            predicted=float(predicted.sum()),
+            predicted=math.fsum(predicted),  # exact sum: independent of row order
             actual=int(customers["frequency_holdout"].sum()),
         )
     return ModelFit(

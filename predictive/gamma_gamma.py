@@ -15,6 +15,7 @@ import numpy as np
 from scipy import optimize, special
 
 from predictive.errors import DegenerateDataError, FitError
+from predictive.optimization import converged, wsum
 from predictive.weights import pooled
 
 PARAMETER_NAMES = ("p", "q", "gamma")
@@ -72,20 +73,68 @@ def log_likelihood_per_customer(
     )
 
 
-def _negative_ll_and_gradient(
-    log_params: np.ndarray, x: np.ndarray, zbar: np.ndarray, weight: np.ndarray
-) -> tuple[float, np.ndarray]:
+@dataclass(frozen=True)
+class _Data:
+    """Repeat buyers with everything that does not depend on the parameters precomputed.
+
+    The gamma functions depend on a customer only through x, so they are evaluated per distinct
+    x; the data-only sums (of ln zbar, x ln zbar) are computed once; per customer and evaluation
+    only ln(gamma + x zbar) remains.
+    """
+
+    levels: np.ndarray
+    level_weight: np.ndarray
+    x: np.ndarray
+    x_zbar: np.ndarray
+    weight: np.ndarray
+    n: float
+    sum_ln_z: float
+    sum_x_ln_z: float
+
+    @classmethod
+    def build(cls, x: np.ndarray, zbar: np.ndarray, weight: np.ndarray) -> _Data:
+        levels, level = np.unique(x, return_inverse=True)
+        ln_z = np.log(zbar)
+        return cls(
+            levels=levels,
+            level_weight=np.bincount(level.ravel(), weights=weight, minlength=len(levels)),
+            x=x,
+            x_zbar=x * zbar,
+            weight=weight,
+            n=float(weight.sum()),
+            sum_ln_z=float(wsum(weight, ln_z)),
+            sum_x_ln_z=float(wsum(weight, x * ln_z)),
+        )
+
+
+def _negative_ll_and_gradient(log_params: np.ndarray, data: _Data) -> tuple[float, np.ndarray]:
+    """Minus the mean log-likelihood (scale-free tolerances) and its gradient in log-parameters."""
     params = np.exp(log_params)
     p, q, g = params
-    ll = log_likelihood_per_customer(GammaGammaParameters(p, q, g), x, zbar)
-    px = p * x
-    psi_pxq = special.digamma(px + q)
-    ln_g_xz = np.log(g + x * zbar)
-    d_p = x * (psi_pxq - special.digamma(px) + np.log(zbar) + np.log(x) - ln_g_xz)
-    d_q = psi_pxq - special.digamma(q) + np.log(g) - ln_g_xz
-    d_g = q / g - (px + q) / (g + x * zbar)
-    gradient = np.array([np.dot(weight, d) for d in (d_p, d_q, d_g)]) * params
-    return -float(np.dot(weight, ll)), -gradient
+    levels, lw, n = data.levels, data.level_weight, data.n
+    pl = p * levels
+    psi_plq = special.digamma(pl + q)
+    ln_levels = np.log(levels)
+    ln_g_xz = np.log(g + data.x_zbar)
+    w_ln = data.weight * ln_g_xz
+    ll = (
+        wsum(lw, special.gammaln(pl + q) - special.gammaln(pl) + pl * ln_levels)
+        - n * special.gammaln(q)
+        + n * q * np.log(g)
+        + p * data.sum_x_ln_z
+        - data.sum_ln_z
+        - p * wsum(w_ln, data.x)
+        - q * w_ln.sum()
+    )
+    d_p = (
+        wsum(lw, levels * (psi_plq - special.digamma(pl) + ln_levels))
+        + data.sum_x_ln_z
+        - wsum(w_ln, data.x)
+    )
+    d_q = wsum(lw, psi_plq) - n * special.digamma(q) + n * np.log(g) - w_ln.sum()
+    d_g = n * q / g - wsum(data.weight * (p * data.x + q), 1.0 / (g + data.x_zbar))
+    gradient = np.array([d_p, d_q, d_g]) * params
+    return -float(ll) / n, -gradient / n
 
 
 def fit(x: np.ndarray, zbar: np.ndarray) -> GammaGammaFit:
@@ -100,13 +149,13 @@ def fit(x: np.ndarray, zbar: np.ndarray) -> GammaGammaFit:
     result = optimize.minimize(
         _negative_ll_and_gradient,
         start,
-        args=(ux, uz, weight),
+        args=(_Data.build(ux, uz, weight),),
         jac=True,
         method="L-BFGS-B",
         bounds=[(-12.0, 12.0), (-12.0, 12.0), (-20.0, 25.0)],
-        options={"ftol": 1e-15, "gtol": 1e-8, "maxiter": 2000},
+        options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000},
     )
-    if not np.isfinite(result.fun) or not result.success:
+    if not converged(result):
         raise FitError(f"Gamma-Gamma fit did not converge: {result.message}")
     p, q, g = np.exp(result.x)
     if q <= 1.0:
@@ -116,7 +165,7 @@ def fit(x: np.ndarray, zbar: np.ndarray) -> GammaGammaFit:
         )
     return GammaGammaFit(
         parameters=GammaGammaParameters(float(p), float(q), float(g)),
-        log_likelihood=-float(result.fun),
+        log_likelihood=-float(result.fun) * float(weight.sum()),
         n_customers=len(x),
         iterations=int(result.nit),
     )
@@ -143,4 +192,5 @@ def spend_frequency_correlation(x: np.ndarray, zbar: np.ndarray) -> float:
     zbar = np.asarray(zbar, dtype=np.float64)
     if len(x) < 2 or np.std(x) == 0 or np.std(zbar) == 0:
         return 0.0
-    return float(np.corrcoef(x, zbar)[0, 1])
+    order = np.lexsort((zbar, x))  # a fixed summation order: same value whatever the row order
+    return float(np.corrcoef(x[order], zbar[order])[0, 1])

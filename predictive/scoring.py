@@ -48,21 +48,20 @@ def churn_risk(p_alive: np.ndarray, settings: ScoringSettings) -> np.ndarray:
     ).astype(object)
 
 
-def discounted_expected_purchases(
+def discounted_purchases_if_alive(
     params: bgnbd.BgNbdParameters,
     x: np.ndarray,
-    t_x: np.ndarray,
     T: np.ndarray,
     time_unit_days: float,
     settings: ScoringSettings,
 ) -> np.ndarray:
-    """Sum over the next 12 months of expected purchases in that month, discounted."""
+    """Sum over the next 12 months of expected purchases in that month (if alive), discounted."""
     monthly_rate = (1.0 + settings.annual_discount_rate) ** (1.0 / 12.0) - 1.0
     month = DAYS_PER_MONTH / time_unit_days
     total = np.zeros_like(np.asarray(x, dtype=np.float64))
     previous = np.zeros_like(total)
     for k in range(1, CLV_HORIZON_MONTHS + 1):
-        cumulative = bgnbd.expected_purchases(params, k * month, x, t_x, T)
+        cumulative = bgnbd.expected_purchases_if_alive(params, k * month, x, T)
         total += (cumulative - previous) / (1.0 + monthly_rate) ** k
         previous = cumulative
     return total
@@ -77,8 +76,9 @@ def score(
 ) -> pd.DataFrame:
     """Traits for every row of an RFM summary (see `predictive.rfm.summarize`).
 
-    BG/NBD quantities depend only on (frequency, recency, T), so they are computed once per
-    distinct triple and scattered back.
+    P(alive) depends on (frequency, recency, T) and is computed once per distinct triple; expected
+    purchases if alive depend on (frequency, T) only and are computed once per distinct pair.
+    Their product is equation 10; results are scattered back to customers.
     """
     settings = settings or ScoringSettings()
     (x, t_x, T), codes = distinct_rows(
@@ -86,11 +86,19 @@ def score(
         customers["recency"].to_numpy(),
         customers["T"].to_numpy(),
     )
+    (xp, Tp), pair = distinct_rows(x, T)
+    alive = bgnbd.probability_alive(bg, x, t_x, T)
+
+    def expected(t: float) -> np.ndarray:
+        return (bgnbd.expected_purchases_if_alive(bg, t, xp, Tp)[pair] * alive)[codes]
+
     days = 1.0 / time_unit_days
-    p_alive = bgnbd.probability_alive(bg, x, t_x, T)[codes]
-    purchases_90 = bgnbd.expected_purchases(bg, 90 * days, x, t_x, T)[codes]
-    purchases_365 = bgnbd.expected_purchases(bg, 365 * days, x, t_x, T)[codes]
-    discounted = discounted_expected_purchases(bg, x, t_x, T, time_unit_days, settings)[codes]
+    p_alive = alive[codes]
+    purchases_90 = expected(90 * days)
+    purchases_365 = expected(365 * days)
+    discounted = (
+        discounted_purchases_if_alive(bg, xp, Tp, time_unit_days, settings)[pair] * alive
+    )[codes]
     spend = gamma_gamma.expected_average_spend(
         gg, customers["frequency"].to_numpy(), customers["monetary_value"].to_numpy()
     )

@@ -23,15 +23,15 @@ def _sample(simulate: Callable[..., pd.DataFrame], n: int, holdout: float = 0.0)
 def test_analytic_gradient_matches_finite_differences(simulate: Callable) -> None:
     data = _sample(simulate, 500)
     x, t_x, T = (data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    weight = np.ones_like(x)
+    data = bgnbd._Data.build(x, t_x, T, np.ones_like(x))
     point = np.log([0.7, 3.0, 0.9, 2.5])
 
     def value(theta: np.ndarray) -> float:
-        return bgnbd._negative_ll_and_gradient(theta, x, t_x, T, weight)[0]
+        return bgnbd._negative_ll_and_gradient(theta, data)[0]
 
-    analytic = bgnbd._negative_ll_and_gradient(point, x, t_x, T, weight)[1]
-    numeric = optimize.approx_fprime(point, value, 1e-6)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-3)
+    analytic = bgnbd._negative_ll_and_gradient(point, data)[1]
+    numeric = optimize.approx_fprime(point, value, 1e-7)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-6)
 
 
 def test_pooled_likelihood_equals_sum_of_individual_likelihoods(simulate: Callable) -> None:
@@ -134,3 +134,13 @@ def test_heavy_buyer_with_short_history_gets_a_finite_plausible_prediction() -> 
     # a/(a+b+x-1) ~ 1/380: a few hundred purchases, far below the naive 150 a week for a year
     assert np.isfinite(expected)
     assert 300.0 < expected < 150.0 * 52.0
+
+
+def test_almost_no_dropout_reduces_to_the_poisson_gamma_prediction() -> None:
+    """a, b huge with a/(a+b) tiny: nobody drops out, E[Y(t)] -> t (r+x)/(alpha+T)."""
+    params = BgNbdParameters(r=0.9, alpha=5.1, a=8.0e4, b=1.0e11)
+    x = np.array([0.0, 1.0, 4.0, 30.0])
+    t_x = np.array([0.0, 10.0, 40.0, 90.0])
+    T = np.array([20.0, 50.0, 60.0, 100.0])
+    expected = bgnbd.expected_purchases(params, 52.0, x, t_x, T)
+    np.testing.assert_allclose(expected, 52.0 * (0.9 + x) / (5.1 + T), rtol=1e-3)
