@@ -47,6 +47,7 @@ SENT, OPEN, CLICK, BOUNCE = range(4)
 LEID_BASE = 40_000_001
 SUBSCRIBED, UNSUBSCRIBED, CLEANED = range(3)
 STATUS_SHARES = (0.80, 0.13, 0.07)
+EVENT_BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -188,12 +189,18 @@ def write(
         formats.table(fixed, HEADERS["unsubscribed"]),
     )
 
-    events = _events(rng, campaigns, people, p, confirm, stop, status, leave_campaign)
-    run.landing.write_jsonl_lines(
-        run.landing.name("mailchimp", "campaign_activity", "jsonl"),
-        _event_lines(campaigns, soft.email, ip, *events),
-        truncated=True,
-    )
+    # Events in member batches: their text is most of the run's memory.
+    for lo in range(0, n, EVENT_BATCH):
+        part = slice(lo, lo + EVENT_BATCH)
+        events = _events(
+            rng, campaigns, people, p[part], confirm[part], stop[part], status[part],
+            leave_campaign[part],
+        )  # fmt: skip
+        run.landing.write_jsonl_lines(
+            run.landing.name("mailchimp", "campaign_activity", "jsonl"),
+            _event_lines(campaigns, soft.email[part], ip[part], *events),
+            truncated=True,
+        )
 
 
 def _events(

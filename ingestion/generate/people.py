@@ -7,6 +7,7 @@ global index, so chunks never collide and results do not depend on the chunk a p
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ ACQUISITION_CHANNELS = (
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def ascii_fold(text: str) -> str:
     """`Nguyễn Đức` -> `Nguyen Duc`: how people type names when the keyboard has no Telex."""
     text = text.replace("Đ", "D").replace("đ", "d")
@@ -50,6 +52,7 @@ def ascii_fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=4096)
 def _local_part(text: str) -> str:
     return "".join(ch for ch in ascii_fold(text).lower() if ch.isalnum())
 
@@ -261,7 +264,10 @@ def _names(
     # Vietnamese CRMs keep the family name as last name and "middle given" as first name.
     first = np.where(is_vn, middle + " " + given, intl_first)
     last = np.where(is_vn, family, intl_last)
-    fold = np.vectorize(_local_part, otypes=[object])
+
+    def fold(values: np.ndarray) -> np.ndarray:
+        return np.array([_local_part(v) for v in values], object)
+
     first_l = np.where(is_vn, fold(given), fold(intl_first))
     middle_l = np.where(is_vn, fold(middle), "")
     last_l = fold(last)
