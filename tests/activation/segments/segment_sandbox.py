@@ -108,7 +108,7 @@ def write_sandbox(
     shutil.copytree(
         DBT_PROJECT / "models" / "segments",
         root / "models" / "segments",
-        ignore=shutil.ignore_patterns("generated"),
+        ignore=shutil.ignore_patterns("generated", "custom"),
     )
     marts = root / "models" / "marts"
     marts.mkdir(parents=True)
