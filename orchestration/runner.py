@@ -37,7 +37,7 @@ def run_pipeline(
     export_settings()
     instance = cdp_instance()
     project = cdp_dbt_project()
-    prepare_manifest(project, force=True)
+    prepare_manifest(project, refresh=True)
     defs = build_definitions(project, resources)
     job = defs.resolve_job_def(FULL_CHAIN_JOB)
     result = job.execute_in_process(

@@ -9,6 +9,7 @@ import sys
 
 COMMAND_MODULES = (
     "orchestration.cli.generate",
+    "orchestration.cli.ingest",
     "orchestration.cli.run",
     "orchestration.cli.dev",
     "orchestration.cli.clv",

@@ -31,7 +31,7 @@ def build_definitions(
         build_ingest_defs(),
         transform,
         build_guardrail_defs([]),
-        build_serving_defs(models),
+        build_serving_defs(models, project.manifest_path),
         build_automation_defs([SERVING_KEY, DBT_DOCS_KEY]),
         dg.Definitions(
             resources={

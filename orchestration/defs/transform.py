@@ -45,18 +45,36 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
     return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
 
 
-def prepare_manifest(project: DbtProject, force: bool = False) -> Path:
-    """Parse the project when asked, under `dagster dev`, or when no manifest exists yet.
+def prepare_manifest(project: DbtProject, refresh: bool = False) -> Path:
+    """Make sure a manifest exists; with `refresh` (and always under `dagster dev`) also compile
+    segment specs into dbt models and re-parse if any project file changed since the last parse.
 
-    Segment specs are compiled into dbt models first, so the manifest lists every segment.
     Concurrent preparers (parallel test workers, a code server reload) wait for each other.
     """
-    if force or project.preparer.using_dagster_dev() or not project.manifest_path.exists():
+    refresh = refresh or project.preparer.using_dagster_dev()
+    if refresh:
         from activation.segments import compile_project
 
         compile_project(Path(project.project_dir))
+    if not project.manifest_path.exists() or (refresh and _manifest_is_stale(project)):
         run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
     return project.manifest_path
+
+
+PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".csv", ".md"}
+NOT_PROJECT_FILES = {"target", "dbt_packages", "logs"}
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    """Re-parsing costs seconds on every run; skip it when no model, macro, seed or YAML changed."""
+    parsed_at = project.manifest_path.stat().st_mtime_ns
+    root = Path(project.project_dir)
+    for path in root.rglob("*"):
+        if NOT_PROJECT_FILES & set(path.relative_to(root).parts):
+            continue
+        if path.suffix in PROJECT_FILE_SUFFIXES and path.stat().st_mtime_ns > parsed_at:
+            return True
+    return False
 
 
 def _parse(project: DbtProject) -> None:
