@@ -128,7 +128,9 @@ def write_sandbox(
     return root
 
 
-def dbt_build(root: Path, as_of: str, warehouse: Path) -> subprocess.CompletedProcess[str]:
+def dbt_build(
+    root: Path, as_of: str, warehouse: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CDP_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
     result = subprocess.run(
         [
@@ -140,6 +142,7 @@ def dbt_build(root: Path, as_of: str, warehouse: Path) -> subprocess.CompletedPr
             str(root),
             "--vars",
             yaml.safe_dump({"as_of": as_of}, default_flow_style=True).strip(),
+            *extra,
         ],
         cwd=root,
         env=env,

@@ -54,6 +54,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         warehouse, "select * from marts.segment_membership_history order by all"
     )
     dbt_build(project, RUN_2, warehouse)
+    dbt_build(project, RUN_2, warehouse, "--full-refresh")
     return {"warehouse": warehouse, "after_run_1": after_run_1, "history": history_after_run_2}
 
 
@@ -109,7 +110,7 @@ def test_sizes_keep_one_row_per_run_date(two_runs: dict) -> None:
 
 
 @pytest.mark.slow
-def test_rerun_with_the_same_as_of_changes_nothing(two_runs: dict) -> None:
+def test_rerun_and_full_refresh_with_the_same_as_of_change_nothing(two_runs: dict) -> None:
     history = query(
         two_runs["warehouse"], "select * from marts.segment_membership_history order by all"
     )
