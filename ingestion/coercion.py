@@ -45,7 +45,8 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
             missing = missing.fill_null(True).to_numpy(zero_copy_only=False)
         else:
             missing = pc.is_null(column).to_numpy(zero_copy_only=False)
-        problems.append((missing, pa.nulls(table.num_rows), f"{name}: key is missing"))
+        shown = column if column is not None else pa.nulls(table.num_rows)
+        problems.append((missing, shown, f"{name}: key is missing"))
     for name in spec.pivot_lists:
         if name in table.column_names and _is_text(table[name].type):
             table, bad = _pivot_json_text(table, name)

@@ -129,7 +129,8 @@ def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
 
 def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     """Nested objects become `parent__child` columns, as dlt names them; lists named in
-    `spec.pivot_lists` become one column per entry name; empty objects disappear."""
+    `spec.pivot_lists` become one column per entry name; empty objects disappear; a key that is
+    null on every line becomes a text column, so the column exists whatever the file held."""
     while any(pa.types.is_struct(field.type) for field in table.schema):
         columns: dict[str, pa.Array] = {}
         for name, column in zip(table.column_names, table.columns, strict=True):
@@ -146,6 +147,9 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     for name in spec.pivot_lists:
         if name in table.column_names and pa.types.is_list(table[name].type):
             table = pivot_name_values(table, name)
+    for index, column in enumerate(table.columns):
+        if pa.types.is_null(column.type):
+            table = table.set_column(index, table.column_names[index], column.cast(pa.string()))
     return table
 
 

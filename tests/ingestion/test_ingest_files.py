@@ -1,0 +1,363 @@
+"""Loader behaviour on small hand-written deliveries: merges, reruns, bad rows, bad files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from landing_fixtures import (
+    CAMPAIGN_PERFORMANCE_HEADER,
+    CLICKS_HEADER,
+    CONTACTS_HEADER,
+    DEALS_HEADER,
+    INSIGHTS_HEADER,
+    SUBSCRIBED_HEADER,
+    TRANSACTIONS_HEADER,
+    UNSUBSCRIBED_HEADER,
+    activity,
+    campaign_day,
+    charge,
+    click,
+    contact,
+    deal,
+    insight,
+    lead,
+    member,
+    query,
+    snapshot,
+    transaction,
+    write,
+)
+
+from ingestion.errors import MissingColumnsError, UnknownExportError
+from ingestion.pipelines import load_all
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    return tmp_path / "landing"
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "cdp.duckdb"
+
+
+def test_corrected_redelivery_in_a_later_run_replaces_the_record(landing, warehouse):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"), contact("2"))
+    load_all(landing, warehouse, ["hubspot"])
+    write(
+        landing,
+        "hubspot/contacts_20261102_corrections.csv",
+        CONTACTS_HEADER,
+        contact("1", last_name="Nguyễn", modified="2026-11-02 08:00"),
+    )
+    (summary,) = load_all(landing, warehouse, ["hubspot"])
+    assert (summary.files, summary.rows_loaded) == (1, 1)
+    rows = query(warehouse, "select record_id, last_name from raw_hubspot.contacts order by 1")
+    assert rows == [("1", "Nguyễn"), ("2", "Nguyen")]
+
+
+def test_newest_modified_time_wins_within_one_run_whatever_the_file_order(landing, warehouse):
+    write(
+        landing,
+        "hubspot/contacts_20261101.csv",
+        CONTACTS_HEADER,
+        contact("1", last_name="Newer", modified="2026-11-03 08:00"),
+    )
+    write(
+        landing,
+        "hubspot/contacts_20261102_corrections.csv",
+        CONTACTS_HEADER,
+        contact("1", last_name="Older", modified="2026-11-01 08:00"),
+    )
+    load_all(landing, warehouse, ["hubspot"])
+    assert query(warehouse, "select last_name from raw_hubspot.contacts") == [("Newer",)]
+
+
+def test_unsubscribe_correction_turns_member_status_to_unsubscribed(landing, warehouse):
+    write(landing, "mailchimp/subscribed_20261101.csv", SUBSCRIBED_HEADER, member("7"), member("8"))
+    write(
+        landing,
+        "mailchimp/unsubscribed_20261102_corrections.csv",
+        UNSUBSCRIBED_HEADER,
+        member("7", changed="2026-11-02 10:00:00", extra=',"2026-11-02 10:00:00",,,"Other",'),
+    )
+    load_all(landing, warehouse, ["mailchimp"])
+    rows = query(
+        warehouse, "select leid, status, unsub_time is not null from raw_mailchimp.members"
+    )
+    assert sorted(rows) == [("7", "unsubscribed", True), ("8", "subscribed", False)]
+
+
+def test_later_file_wins_for_exports_without_a_modified_time(landing, warehouse):
+    write(
+        landing,
+        "vnpay/transactions_20261101.csv",
+        TRANSACTIONS_HEADER,
+        transaction("DH1", status="01"),
+    )
+    write(
+        landing,
+        "vnpay/transactions_20261102_corrections.csv",
+        TRANSACTIONS_HEADER,
+        transaction("DH1", status="00"),
+    )
+    load_all(landing, warehouse, ["vnpay"])
+    rows = query(warehouse, "select vnp_txnref, vnp_transactionstatus from raw_vnpay.transactions")
+    assert rows == [("DH1", "00")]
+
+
+def test_rerun_loads_nothing_and_creates_no_load_package(landing, warehouse):
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"), charge("ch_2"))
+    write(landing, "mailchimp/campaign_activity_20261101.jsonl", activity("a@x.com"))
+    load_all(landing, warehouse, ["stripe", "mailchimp"])
+    loads_before = query(warehouse, "select count(*) from raw_stripe._dlt_loads")
+    summaries = load_all(landing, warehouse, ["stripe", "mailchimp"])
+    assert [(s.files, s.rows_read) for s in summaries] == [(0, 0), (0, 0)]
+    assert query(warehouse, "select count(*) from raw_stripe._dlt_loads") == loads_before
+    assert query(warehouse, "select count(*) from raw_stripe.charges") == [(2,)]
+    assert query(warehouse, "select count(*) from raw_mailchimp.campaign_activity") == [(1,)]
+
+
+def test_events_append_once_per_file(landing, warehouse):
+    write(
+        landing,
+        "mailchimp/campaign_activity_20261101.jsonl",
+        activity("a@x.com"),
+        activity("a@x.com"),
+    )
+    load_all(landing, warehouse, ["mailchimp"])
+    write(landing, "mailchimp/campaign_activity_20261102.jsonl", activity("b@x.com", "open"))
+    load_all(landing, warehouse, ["mailchimp"])
+    load_all(landing, warehouse, ["mailchimp"])
+    rows = query(
+        warehouse,
+        "select _source_file, count(*) from raw_mailchimp.campaign_activity group by 1 order by 1",
+    )
+    assert rows == [
+        ("mailchimp/campaign_activity_20261101.jsonl", 2),
+        ("mailchimp/campaign_activity_20261102.jsonl", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("relative", "lines", "line", "reason_part"),
+    [
+        (
+            "hubspot/contacts_20261101.csv",
+            [CONTACTS_HEADER, contact("1"), contact("2", modified="2026-02-30 25:61")],
+            3,
+            "last_modified_date: not a valid timestamp",
+        ),
+        (
+            "hubspot/deals_20261101.csv",
+            [DEALS_HEADER, deal("1", amount="1.2OO.000"), deal("2")],
+            2,
+            "amount: not a valid decimal",
+        ),
+        (
+            "mailchimp/subscribed_20261101.csv",
+            [SUBSCRIBED_HEADER, member("1"), member("2").replace('"Mai"', '"Mai', 1)],
+            3,
+            "broken quoting",
+        ),
+        (
+            "mailchimp/campaign_activity_20261101.jsonl",
+            [activity("a@x.com"), activity("b@x.com")[:40], activity("c@x.com")],
+            2,
+            "truncated or invalid JSON",
+        ),
+        (
+            "stripe/charges_20261101.jsonl",
+            [charge("ch_1"), charge("ch_2", amount='"N/A"')],
+            2,
+            "amount: not a integer: 'N/A'",
+        ),
+        (
+            "vnpay/transactions_20261101.csv",
+            [TRANSACTIONS_HEADER, transaction("DH1", amount="12,50"), transaction("DH2")],
+            2,
+            "vnp_amount: not a valid integer",
+        ),
+        (
+            "vnpay/transactions_20261101.csv",
+            [TRANSACTIONS_HEADER, transaction("DH1", paid="20261341120000"), transaction("DH2")],
+            2,
+            "vnp_paydate: not a valid timestamp",
+        ),
+        (
+            "facebook_ads/insights_20261101.csv",
+            [INSIGHTS_HEADER, insight("1"), insight("2") + ',"one field too many"'],
+            3,
+            "wrong number of fields",
+        ),
+        (
+            "facebook_ads/leads_20261101.jsonl",
+            [lead("1"), lead("2")[:-5]],
+            2,
+            "truncated or invalid JSON",
+        ),
+        (
+            "google_ads/campaign_performance_20261101.csv",
+            [CAMPAIGN_PERFORMANCE_HEADER, campaign_day("1", cost="N/A"), campaign_day("2")],
+            2,
+            "metrics_cost_micros: not a valid integer",
+        ),
+        (
+            "google_ads/clicks_20261101.csv",
+            [CLICKS_HEADER, click("Cj0a"), click("Cj0b", day="31/12/2026")],
+            3,
+            "segments_date: not a valid date",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and "/" in value else None,
+)
+def test_malformed_row_is_quarantined_with_line_text_and_reason(
+    landing, warehouse, relative, lines, line, reason_part
+):
+    system = relative.split("/")[0]
+    write(landing, relative, *lines)
+    (summary,) = load_all(landing, warehouse, [system])
+    rows = len(lines) - relative.endswith(".csv")
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (rows, rows - 1, 1)
+    rejects = query(
+        warehouse,
+        "select source_file, source_line, raw_text, reason, export_type"
+        f" from raw_{system}._rejects",
+    )
+    assert len(rejects) == 1
+    source_file, source_line, raw_text, reason, export_type = rejects[0]
+    assert (source_file, source_line, raw_text) == (relative, line, lines[line - 1])
+    assert reason_part in reason
+    assert export_type == relative.split("/")[1].rsplit("_", 1)[0]
+    loaded = query(
+        warehouse, f"select rows_read, rows_loaded, rows_rejected from raw_{system}._files"
+    )
+    assert loaded == [(rows, rows - 1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("relative", "lines", "missing"),
+    [
+        (
+            "hubspot/contacts_20261103.csv",
+            [CONTACTS_HEADER.replace("Record ID,", "")],
+            ["record_id"],
+        ),
+        (
+            "mailchimp/subscribed_20261103.csv",
+            [SUBSCRIBED_HEADER.replace("LEID,", "").replace("LAST_CHANGED,", "")],
+            ["leid", "last_changed"],
+        ),
+        (
+            "stripe/charges_20261103.jsonl",
+            ['{"id": "ch_9", "object": "charge"}'],
+            ["amount", "currency", "created"],
+        ),
+        (
+            "vnpay/transactions_20261103.csv",
+            [TRANSACTIONS_HEADER.replace("vnp_Amount", "Amount")],
+            ["vnp_amount"],
+        ),
+        (
+            "facebook_ads/insights_20261103.csv",
+            [INSIGHTS_HEADER.replace("spend", "cost")],
+            ["spend"],
+        ),
+        (
+            "google_ads/clicks_20261103.csv",
+            [CLICKS_HEADER.replace("click_view.gclid", "gclid")],
+            ["click_view_gclid"],
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and "/" in value else None,
+)
+def test_wrong_header_fails_naming_file_and_columns_and_leaves_warehouse_unchanged(
+    landing, warehouse, relative, lines, missing
+):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"))
+    write(landing, "vnpay/transactions_20261101.csv", TRANSACTIONS_HEADER, transaction("DH1"))
+    load_all(landing, warehouse)
+    write(landing, "hubspot/contacts_20261102.csv", CONTACTS_HEADER, contact("2"))
+    write(landing, relative, *lines)
+    before = snapshot(warehouse)
+    with pytest.raises(MissingColumnsError) as raised:
+        load_all(landing, warehouse)
+    assert relative in str(raised.value)
+    assert raised.value.missing == missing
+    assert all(name in str(raised.value) for name in missing)
+    assert snapshot(warehouse) == before
+
+
+def test_unknown_export_type_fails_naming_the_file_and_loads_nothing(landing, warehouse):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"))
+    write(landing, "hubspot/companies_20261101.csv", "Record ID,Name", '"1","Acme"')
+    with pytest.raises(UnknownExportError, match=r"hubspot/companies_20261101\.csv"):
+        load_all(landing, warehouse)
+    assert not warehouse.exists()
+
+
+def test_empty_and_header_only_files_load_as_zero_rows(landing, warehouse):
+    write(landing, "google_ads/clicks_20261101.csv", CLICKS_HEADER)
+    write(landing, "google_ads/campaign_performance_20261101.csv")
+    write(landing, "stripe/refunds_20261101.jsonl")
+    summaries = load_all(landing, warehouse, ["google_ads", "stripe"])
+    assert [(s.files, s.rows_read, s.rows_loaded, s.rows_rejected) for s in summaries] == [
+        (2, 0, 0, 0),
+        (1, 0, 0, 0),
+    ]
+    assert load_all(landing, warehouse, ["google_ads", "stripe"])[0].files == 0
+
+
+def test_new_columns_are_kept(landing, warehouse):
+    write(
+        landing,
+        "hubspot/contacts_20261101.csv",
+        CONTACTS_HEADER + ",Favourite Colour",
+        contact("1") + ',"teal"',
+    )
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        charge("ch_1")[:-1] + ', "shipping": {"city": "Hue"}}',
+    )
+    load_all(landing, warehouse, ["hubspot", "stripe"])
+    assert query(warehouse, "select favourite_colour from raw_hubspot.contacts") == [("teal",)]
+    assert query(warehouse, "select shipping__city from raw_stripe.charges") == [("Hue",)]
+
+
+def test_columns_are_typed_and_lists_pivoted(landing, warehouse):
+    write(landing, "vnpay/transactions_20261101.csv", TRANSACTIONS_HEADER, transaction("DH1"))
+    write(
+        landing,
+        "facebook_ads/insights_20261101.csv",
+        INSIGHTS_HEADER,
+        insight("1", actions='"[{""action_type"":""lead"",""value"":""3""}]"'),
+        insight("2"),
+    )
+    write(landing, "facebook_ads/leads_20261101.jsonl", lead("1"))
+    load_all(landing, warehouse, ["vnpay", "facebook_ads"])
+    assert query(
+        warehouse,
+        "select vnp_amount, cast(vnp_paydate at time zone 'UTC' as varchar)"
+        " from raw_vnpay.transactions",
+    ) == [(45000000, "2026-03-04 09:12:33")]
+    assert query(
+        warehouse, "select ad_id, actions__lead, spend from raw_facebook_ads.insights order by 1"
+    ) == [("1", 3.0, 12.34), ("2", None, 12.34)]
+    assert query(
+        warehouse, "select field_data__email, field_data__full_name from raw_facebook_ads.leads"
+    ) == [("lead1@gmail.com", "An Nguyen")]
+
+
+def test_same_bytes_under_another_name_load_once(landing, warehouse):
+    path = write(landing, "mailchimp/campaign_activity_20261101.jsonl", activity("a@x.com"))
+    load_all(landing, warehouse, ["mailchimp"])
+    shutil.copy(path, landing / "mailchimp" / "campaign_activity_20261101_again.jsonl")
+    (summary,) = load_all(landing, warehouse, ["mailchimp"])
+    assert summary.files == 0
+    assert query(warehouse, "select count(*) from raw_mailchimp.campaign_activity") == [(1,)]
