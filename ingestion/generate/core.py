@@ -19,7 +19,7 @@ from ingestion.generate.people import DAY, People, Population, make_people
 
 log = logging.getLogger(__name__)
 
-CHUNK_PEOPLE = 200_000
+CHUNK_PEOPLE = 100_000
 HUBSPOT_SHARE = 0.60
 SECOND_CONTACT_SHARE = 0.015
 MAILCHIMP_SHARE = 0.75

@@ -164,9 +164,13 @@ def read_jsonl(path: Path, export_type: str) -> Iterator[tuple[int, dict[str, An
         yield number, record if valid else None
 
 
-def records(root: Path) -> Iterator[tuple[str, str, Path, int, dict[str, Any] | None]]:
-    """(system, export_type, path, line, record-or-None) over all landing files."""
+def records(
+    root: Path, export_types: set[str] | None = None
+) -> Iterator[tuple[str, str, Path, int, dict[str, Any] | None]]:
+    """(system, export_type, path, line, record-or-None) over the landing files."""
     for system, export_type, path in landing_files(root):
+        if export_types is not None and export_type not in export_types:
+            continue
         if path.suffix == ".csv":
             _, rows = read_csv(path, export_type)
             for number, row in rows:

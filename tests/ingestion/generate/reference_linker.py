@@ -104,8 +104,8 @@ def identifiers(export_type: str, row: dict[str, Any]) -> tuple[Any, Any, list[t
 def link(root: Path) -> dict[tuple[str, str, str], Any]:
     """Cluster id of every person record (latest version of each key)."""
     latest: dict[tuple[str, str, str], tuple[str, dict]] = {}
-    for _system, export_type, _path, _line, row in records(root):
-        if row is None or export_type not in PERSON_RECORDS:
+    for _system, export_type, _path, _line, row in records(root, set(PERSON_RECORDS)):
+        if row is None:
             continue
         source, table, key = PERSON_RECORDS[export_type]
         latest[(source, table, str(row[key]))] = (export_type, row)
