@@ -22,11 +22,10 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "mailchimp": ("members", "campaign_activity"),
     "stripe": ("customers", "charges", "refunds"),
     "vnpay": ("transactions",),
-    "facebook_ads": ("insights", "leads", "leads__field_data", "leads__field_data__values"),
+    "facebook_ads": ("insights", "leads"),
     "google_ads": ("campaign_performance", "clicks"),
 }
-"""Raw tables per system, as pinned in docs/contracts.md: one table per export type, plus the child
-tables dlt makes of nested lists (a lead's `field_data`, each field's `values`)."""
+"""Raw tables per system, as pinned in docs/contracts.md (one table per export type)."""
 
 DLT_LOADS = "_dlt_loads"
 """dlt's load ledger in each dataset; staging models read it to see only completed loads."""
