@@ -21,7 +21,6 @@ from predictive.errors import FitError
 from predictive.optimization import converged, wsum
 from predictive.weights import pooled
 
-PARAMETER_NAMES = ("r", "alpha", "a", "b")
 _START = np.log([1.0, 1.0, 1.0, 1.0])
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from predictive import bgnbd, gamma_gamma, rfm
 from predictive.errors import DegenerateDataError
 from predictive.version import MODEL_VERSION
+from predictive.weights import distinct_rows
 
 DEFAULT_MIN_REPEAT_BUYERS = 20
 
@@ -148,7 +149,12 @@ def fit_summary(
     gg_fit = gamma_gamma.fit(spenders["frequency"], spenders["monetary_value"])
     holdout = None
     if "frequency_holdout" in customers.columns and summary.holdout_duration > 0:
-        predicted = bgnbd.expected_purchases(bg_fit.parameters, summary.holdout_duration, x, t_x, T)
+        # equation 10 = E[purchases | alive] (a function of x and T only) * P(alive)
+        (xp, Tp), pair = distinct_rows(x, T)
+        if_alive = bgnbd.expected_purchases_if_alive(
+            bg_fit.parameters, summary.holdout_duration, xp, Tp
+        )
+        predicted = if_alive[pair] * bgnbd.probability_alive(bg_fit.parameters, x, t_x, T)
         holdout = Holdout(
             duration=summary.holdout_duration,
             predicted=math.fsum(predicted),  # exact sum: independent of row order
@@ -186,10 +192,13 @@ def fit_transactions(
     rfm.check_columns(transactions)
     if transactions.empty:
         raise DegenerateDataError("cannot fit: there are no transactions")
+    if calibration_end is not None and observation_end is not None:
+        summary = rfm.summarize(transactions, calibration_end, observation_end, time_unit_days)
+        return fit_summary(summary, currency, min_repeat_buyers)
     last_day = pd.to_datetime(transactions["date"], utc=True).max().date()
     if calibration_end is None:
         summary = rfm.summarize(transactions, last_day, None, time_unit_days)
     else:
-        end = observation_end or max(last_day, pd.Timestamp(calibration_end).date())
+        end = max(last_day, pd.Timestamp(calibration_end).date())
         summary = rfm.summarize(transactions, calibration_end, end, time_unit_days)
     return fit_summary(summary, currency, min_repeat_buyers)

@@ -18,7 +18,6 @@ from predictive.errors import DegenerateDataError, FitError
 from predictive.optimization import converged, wsum
 from predictive.weights import pooled
 
-PARAMETER_NAMES = ("p", "q", "gamma")
 _START = np.log([1.0, 1.0, 1.0])
 
 

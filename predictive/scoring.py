@@ -17,7 +17,6 @@ from predictive.weights import distinct_rows
 
 DAYS_PER_MONTH = 365.25 / 12
 CLV_HORIZON_MONTHS = 12
-CHURN_BANDS = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
