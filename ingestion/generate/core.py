@@ -12,6 +12,7 @@ import numpy as np
 
 from ingestion.generate import facebook_ads, google_ads, hubspot, mailchimp, stripe, vnpay
 from ingestion.generate.context import Run, Truth
+from ingestion.generate.formats import VN_OFFSET_SECONDS
 from ingestion.generate.identity import System, assign_identities, pick_shared
 from ingestion.generate.landing import Landing, write_csv_rows
 from ingestion.generate.orders import make_orders
@@ -220,7 +221,7 @@ def _known_clicks(
     charge_gclid = np.full(len(orders), None, object)
     usd = np.where(orders.currency == "usd", orders.amount / 100, orders.amount / 25_000)
     person, ts, value, target = [], [], [], []
-    local_end = run.end_ts - 7 * 3600
+    local_end = run.end_ts - VN_OFFSET_SECONDS
     for p in clicker.tolist():
         charges = paid_by_person.get(p, [])
         if in_hubspot[p]:

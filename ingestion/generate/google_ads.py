@@ -116,7 +116,7 @@ def write_clicks(
         "ad_group.name": np.array([f"Ad group {g + 1}" for g in group], object),
         "click_view.keyword_info.text": keyword,
         "click_view.keyword_info.match_type": np.where(
-            keyword == None,  # noqa: E711
+            np.array([k is None for k in keyword], bool),
             None,
             formats.choice(rng, ("EXACT", "PHRASE", "BROAD"), n),
         ),

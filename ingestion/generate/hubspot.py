@@ -64,7 +64,8 @@ def write(
     stage = _lifecycle(people.engagement[p], orders_count[p], rng)
     channel = np.array([name for name, _ in ACQUISITION_CHANNELS], object)[people.channel[p]]
     gclid = contact_gclid[p]
-    channel = np.where(gclid != None, "Paid Search", channel)  # noqa: E711
+    clicked = np.array([g is not None for g in gclid], bool)
+    channel = np.where(clicked, "Paid Search", channel)
     utm = [UTM_BY_CHANNEL.get(c, (None, None, None)) for c in channel]
     unsub = unsubscribed[p] | (rng.random(n) < 0.02)
     columns = {

@@ -105,7 +105,9 @@ def assign_identities(
     rng: np.random.Generator,
 ) -> SoftRecords:
     n = len(person)
-    in_systems = lambda systems: np.isin(system, systems)  # noqa: E731
+
+    def in_systems(systems: tuple[System, ...]) -> np.ndarray:
+        return np.isin(system, systems)
 
     uses_alt = rng.random((len(people), len(System))) < MESS.alt_email_use_per_system
     has_alt = np.array([e is not None for e in people.alt_email], bool)[person]
@@ -146,7 +148,10 @@ def _connect(
     email_only = (email_kind == EmailKind.OWN) & (phone_kind != PhoneKind.OWN)
     phone_only = (email_kind != EmailKind.OWN) & (phone_kind == PhoneKind.OWN)
     both = (email_kind == EmailKind.OWN) & (phone_kind == PhoneKind.OWN)
-    has = lambda mask: np.bincount(person[mask], minlength=n_people) > 0  # noqa: E731
+
+    def has(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(person[mask], minlength=n_people) > 0
+
     broken = has(email_only) & has(phone_only) & ~has(both)
     candidates = np.flatnonzero(email_only & broken[person])
     _, first = np.unique(person[candidates], return_index=True)

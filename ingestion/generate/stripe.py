@@ -287,18 +287,22 @@ def _refunds(
     run.truth.add("stripe", "refunds", re_ids, people.person_id[orders.person[rows]])
 
 
-def _customer_of_order(plan_: StripePlan, orders: Orders, rng: np.random.Generator) -> np.ndarray:
+def _customer_of_order(
+    stripe_plan: StripePlan, orders: Orders, rng: np.random.Generator
+) -> np.ndarray:
     """Index into the customer list: the first customer, or the second once it exists."""
-    n_first = int((~plan_.second).sum())
-    first_of = np.full(int(plan_.customer_person.max(initial=-1)) + 1, -1, np.int64)
-    first_of[plan_.customer_person[:n_first]] = np.arange(n_first)
+    n_first = int((~stripe_plan.second).sum())
+    first_of = np.full(int(stripe_plan.customer_person.max(initial=-1)) + 1, -1, np.int64)
+    first_of[stripe_plan.customer_person[:n_first]] = np.arange(n_first)
     second_of = np.full(len(first_of), -1, np.int64)
-    second_of[plan_.customer_person[n_first:]] = np.arange(n_first, len(plan_.customer_person))
+    second_of[stripe_plan.customer_person[n_first:]] = np.arange(
+        n_first, len(stripe_plan.customer_person)
+    )
     chosen = first_of[orders.person]
     alt = second_of[orders.person]
     use_alt = (
         (alt >= 0)
-        & (orders.ts >= plan_.customer_created[np.maximum(alt, 0)])
+        & (orders.ts >= stripe_plan.customer_created[np.maximum(alt, 0)])
         & (rng.random(len(orders)) < 0.5)
     )
     return np.where(use_alt, alt, chosen)
