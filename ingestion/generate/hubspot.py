@@ -107,20 +107,27 @@ def write(
         duplicates=True,
     )
     run.truth.add("hubspot", "contacts", ids, people.person_id[p])
-    _contact_corrections(run, rng, table, people, soft)
+    _contact_corrections(run, rng, table, people, soft, second)
     _deals(run, chunk, people, p[~second], ids[~second], created[~second])
 
 
 def _contact_corrections(
-    run: Run, rng: np.random.Generator, table: pa.Table, people: People, soft: SoftRecords
+    run: Run,
+    rng: np.random.Generator,
+    table: pa.Table,
+    people: People,
+    soft: SoftRecords,
+    second: np.ndarray,
 ) -> None:
+    """Later edits of some contacts; a second contact never gets the own email (HubSpot keeps
+    emails unique, and the first contact has it)."""
     n = table.num_rows
     rows = np.flatnonzero(rng.random(n) < MESS.correction_contacts)
     fixed = table.take(rows).to_pydict()
     person = soft.person[rows]
     for i, row in enumerate(rows):
         fixed["Last Name"][i] = people.last_name[person[i]]
-        if soft.email_kind[row] == EmailKind.MISSING and soft.phone[row] is not None:
+        if soft.email_kind[row] == EmailKind.MISSING and not second[row]:
             fixed["Email"][i] = people.email[person[i]]
         if fixed["Lifecycle Stage"][i] not in ("Customer", "Evangelist"):
             fixed["Lifecycle Stage"][i] = "Sales Qualified Lead"

@@ -97,3 +97,21 @@ def test_amounts_follow_each_systems_units(sample_exports: Path) -> None:
     _, rows = read_csv(landing / "vnpay/transactions_20261101.csv", "transactions")
     amounts = [int(r["vnp_Amount"]) for _, r in rows if r]
     assert all(a % 100 == 0 and a >= 2_000_000 for a in amounts), "vnp_Amount is VND x 100"
+
+
+def test_emails_are_unique_where_the_system_enforces_it(sample_exports: Path) -> None:
+    """HubSpot contacts and a Mailchimp audience hold each address once (case-insensitively)."""
+    landing = sample_exports / "landing"
+    by_leid = {}
+    for kind in ("subscribed", "unsubscribed", "cleaned"):
+        _, rows = read_csv(landing / f"mailchimp/{kind}_20261101.csv", kind)
+        by_leid |= {row["LEID"]: row["Email Address"] for _, row in rows if row}
+    members = list(by_leid.values())
+    assert len(members) == len(set(members))
+    assert all(m == m.strip().lower() for m in members)
+    latest = {}
+    for name in ("contacts_20261101.csv", "contacts_20261102_corrections.csv"):
+        _, rows = read_csv(landing / "hubspot" / name, "contacts")
+        latest |= {row["Record ID"]: row["Email"].strip().lower() for _, row in rows if row}
+    emails = [e for e in latest.values() if e]
+    assert len(emails) == len(set(emails))
