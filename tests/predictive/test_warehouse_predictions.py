@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from orchestration.dbt_runner import run_dbt
 from predictive.fitting import fit_transactions
 
 pytestmark = pytest.mark.slow
@@ -114,3 +116,32 @@ def test_built_tables_have_the_declared_column_types(
         [model],
     ).fetchall()
     assert built == declared
+
+
+@pytest.fixture(scope="module")
+def rerun_warehouse(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample where the predictions were rebuilt: same as_of, then a week later."""
+    root = tmp_path_factory.mktemp("predictions_rerun")
+    warehouse = root / "cdp.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    for as_of in (AS_OF, AS_OF + timedelta(days=7)):
+        run_dbt(
+            ["run", "--select", "model_fits", "customer_predictions"],
+            warehouse,
+            target_dir=root / "target",
+            dbt_vars={"as_of": as_of.isoformat()},
+        ).raise_on_failure()
+    return warehouse
+
+
+def test_rerun_replaces_its_fit_and_a_later_run_adds_one_that_scores(
+    rerun_warehouse: Path, fit: pd.Series
+) -> None:
+    with duckdb.connect(str(rerun_warehouse), read_only=True) as connection:
+        fits = connection.sql("select fit_id, fit_date from marts.model_fits order by 2").df()
+        used = connection.sql("select distinct fit_id, fit_date from marts.customer_predictions")
+        used = used.df()
+    assert len(fits) == 2  # the same-as_of rerun did not add a row
+    assert fits["fit_id"].iloc[0] == fit["fit_id"]
+    assert fits["fit_date"].iloc[1].date() == AS_OF + timedelta(days=7)
+    assert used["fit_id"].tolist() == [fits["fit_id"].iloc[1]]
