@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "orchestration.cli.clv",
     "orchestration.cli.segments",
     "orchestration.cli.identity_report",
+    "orchestration.cli.sync",
 )
 
 

@@ -1,0 +1,93 @@
+"""What every destination is: a config schema, a connection check, and a batched write that
+returns one outcome per record. The engine owns diffing, consent, state and logging."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from activation.config import ConsentPurpose, DestinationSettings, SyncConfig
+from activation.secrets import SecretResolver
+
+
+class Operation(StrEnum):
+    ADD = "add"
+    UPDATE = "update"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One member operation; `fields` are the mapped mart values (raw; each destination hashes
+    what its API requires)."""
+
+    member_key: str
+    member_hash: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class SyncContext:
+    sync: SyncConfig
+    run_id: str
+    snapshot: Callable[[], pa.Table] = field(repr=False, default=lambda: pa.table({}))
+
+
+class ConnectionCheckError(RuntimeError):
+    """The destination cannot be reached or refuses our credentials."""
+
+
+class Destination(ABC):
+    settings_model: ClassVar[type[DestinationSettings]] = DestinationSettings
+    default_consent: ClassVar[ConsentPurpose] = ConsentPurpose.NONE
+
+    def __init__(self, settings: DestinationSettings, secrets: SecretResolver) -> None:
+        self.settings = settings
+        self.secrets = secrets
+
+    @property
+    def consent(self) -> ConsentPurpose:
+        return self.settings.consent or self.default_consent
+
+    @abstractmethod
+    def check_connection(self) -> None:
+        """Raise ConnectionCheckError when a sync could not succeed."""
+
+    @abstractmethod
+    def write(
+        self, context: SyncContext, operation: Operation, records: Sequence[Record]
+    ) -> list[Outcome]:
+        """Send one batch (at most `settings.batch_size`); one outcome per record, same order."""
+
+    def finish(self, context: SyncContext) -> None:  # noqa: B027 - optional hook
+        """Called once after the last batch of a run that did not crash."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def split_and_retry(
+    records: Sequence[Record],
+    send: Callable[[Sequence[Record]], list[Outcome] | str],
+) -> list[Outcome]:
+    """For APIs that reject a whole batch for one bad row: `send` returns the rejection message
+    when the batch as a whole was refused; halve until the bad record stands alone and fails by
+    itself, so the good ones still go through."""
+    outcomes = send(records)
+    if not isinstance(outcomes, str):
+        return outcomes
+    if len(records) == 1:
+        return [Outcome(False, outcomes)]
+    middle = len(records) // 2
+    return split_and_retry(records[:middle], send) + split_and_retry(records[middle:], send)

@@ -1,0 +1,135 @@
+"""HTTP with the retry policy every API destination shares.
+
+Retries connection errors, 5xx and each API's throttle signal (a `throttle` function per
+destination reads its shape: Meta's codes 4/17/613 in a JSON body, HubSpot's 429 `policyName`,
+Mailchimp's 429 problem+json). The wait is `Retry-After` when the API gives one, otherwise
+exponential backoff with full jitter. Every request first takes a token from the destination's
+bucket, so the configured rate holds across threads. Any other response goes back to the caller,
+which turns it into per-record outcomes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from activation.config import DestinationSettings
+from activation.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+# A throttle reader returns None when the response is not a throttle signal, else the wait in
+# seconds the API asked for (0.0 when it named none).
+ThrottleReader = Callable[[httpx.Response], float | None]
+
+
+class GaveUpError(RuntimeError):
+    """Retries exhausted; the batch's records fail for this run and are retried on the next."""
+
+
+def retry_after_seconds(response: httpx.Response) -> float:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return 0.0
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(parsed.timestamp() - time.time(), 0.0)
+
+
+def throttle_on_429(response: httpx.Response) -> float | None:
+    return retry_after_seconds(response) if response.status_code == 429 else None
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    waits: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, *, retry: bool = False, throttled: bool = False, wait: float = 0.0) -> None:
+        with self._lock:
+            if retry:
+                self.retries += 1
+                self.waits.append(wait)
+            else:
+                self.requests += 1
+            if throttled:
+                self.throttled += 1
+
+
+class ApiClient:
+    """One per destination instance; thread-safe (httpx.Client is)."""
+
+    def __init__(
+        self,
+        settings: DestinationSettings,
+        base_url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        throttle: ThrottleReader = throttle_on_429,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.bucket = TokenBucket(settings.rate_limit_per_second, settings.burst)
+        self.stats = RequestStats()
+        self._throttle = throttle
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers=headers,
+            auth=auth,
+            timeout=settings.timeout_seconds,
+            limits=httpx.Limits(max_connections=settings.max_concurrency),
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={str(self._client.base_url)!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(
+            self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2**attempt
+        )
+        return random.uniform(0.0, ceiling)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        last_problem = ""
+        for attempt in range(self.settings.max_retries + 1):
+            self.bucket.acquire()
+            self.stats.record()
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as error:
+                last_problem = f"{type(error).__name__}"
+                wait, throttled = self._backoff(attempt), False
+            else:
+                asked = self._throttle(response)
+                if asked is None and response.status_code < 500:
+                    return response
+                throttled = asked is not None
+                last_problem = f"HTTP {response.status_code}" + (
+                    " (throttled)" if throttled else ""
+                )
+                wait = min(asked, self.settings.backoff_max_seconds) if asked else 0.0
+                wait = wait or self._backoff(attempt)
+            if attempt == self.settings.max_retries:
+                break
+            self.stats.record(retry=True, throttled=throttled, wait=wait)
+            log.info("%s %s: %s, retry %d in %.2fs", method, path, last_problem, attempt + 1, wait)
+            self._sleep(wait)
+        raise GaveUpError(f"{method} {path}: gave up after {attempt + 1} attempts: {last_problem}")

@@ -1,0 +1,194 @@
+"""The `activation` schema: acknowledged state per (sync, member), run records, the per-member
+log, the global suppression list; and the diff, computed in one SQL statement.
+
+The diff reads `marts.customers`, `marts.customer_traits` and `marts.segment_memberships` only.
+Consent and suppression are applied here, before anything can be sent; a member who loses consent
+or is suppressed is removed from the destination even when the sync does not mirror.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from activation.config import ConsentPurpose, SyncConfig, SyncMode
+
+SCHEMA_DDL = (
+    "create schema if not exists activation",
+    """create table if not exists activation.sync_state (
+        sync varchar not null,
+        member_key varchar not null,
+        member_hash varchar not null,
+        payload_hash varchar not null,
+        payload varchar not null,
+        synced_at timestamp not null,
+        primary key (sync, member_key)
+    )""",
+    """create table if not exists activation.sync_runs (
+        run_id varchar primary key,
+        sync varchar not null,
+        destination varchar not null,
+        started_at timestamp not null,
+        ended_at timestamp,
+        added bigint not null default 0,
+        updated bigint not null default 0,
+        removed bigint not null default 0,
+        failed bigint not null default 0,
+        skipped_consent bigint not null default 0,
+        skipped_missing_key bigint not null default 0,
+        status varchar not null,
+        error varchar
+    )""",
+    """create table if not exists activation.sync_log (
+        run_id varchar not null,
+        sync varchar not null,
+        member_hash varchar not null,
+        operation varchar not null,
+        status varchar not null,
+        error varchar,
+        logged_at timestamp not null
+    )""",
+    """create table if not exists activation.suppressions (
+        identifier_hash varchar primary key,
+        reason varchar,
+        added_at timestamp not null default current_timestamp
+    )""",
+)
+
+_EMPTY_STATE = (
+    "(select null::varchar as sync, null::varchar as member_key, null::varchar as payload_hash,"
+    " null::varchar as payload where $sync is null and false)"
+)
+_EMPTY_SUPPRESSIONS = "(select null::varchar as identifier_hash where false)"
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    for statement in SCHEMA_DDL:
+        conn.execute(statement)
+
+
+def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def mart_columns(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = conn.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts'"
+        " and table_name in ('customers', 'customer_traits')"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _consent_sql(purpose: ConsentPurpose, columns: Iterable[str]) -> str:
+    available = set(columns)
+    if purpose is ConsentPurpose.EMAIL:
+        parts = ["coalesce(email_marketing_consent, false)"]
+        parts += [f"not coalesce({flag}, false)"
+                  for flag in ("is_unsubscribed", "is_bounced") if flag in available]  # fmt: skip
+        return " and ".join(parts)
+    if purpose is ConsentPurpose.ADS:
+        return "coalesce(ads_consent, false)"
+    return "true"
+
+
+def _member_key_sql(member_key: str) -> str:
+    column = _quote(member_key)
+    if member_key == "email":
+        return f"nullif(lower(trim({column})), '')"
+    return f"nullif(trim(cast({column} as varchar)), '')"
+
+
+def diff_sql(
+    conn: duckdb.DuckDBPyConnection, sync: SyncConfig, purpose: ConsentPurpose
+) -> tuple[str, dict[str, str]]:
+    """The statement producing one row per (operation, member) to send, plus audience counts.
+
+    Output columns: kind ('add'/'update'/'remove', or 'skipped_consent'/'skipped_missing_key' for
+    rows that are only counted), member_key, member_hash, payload (JSON text).
+    """
+    columns = mart_columns(conn)
+    wanted = {sync.member_key, *sync.fields.values()}
+    unknown = sorted(wanted - columns)
+    if unknown:
+        raise ValueError(
+            f"sync {sync.name!r} maps unknown mart columns {unknown}; marts.customers and"
+            " marts.customer_traits have: " + ", ".join(sorted(columns))
+        )
+    state = "activation.sync_state" if _table_exists(conn, "activation", "sync_state") else None
+    suppressions = (
+        "activation.suppressions"
+        if _table_exists(conn, "activation", "suppressions")
+        else _EMPTY_SUPPRESSIONS
+    )
+    payload = ", ".join(f"{_quote(name)} := {_quote(col)}" for name, col in sync.fields.items())
+    payload_sql = f"to_json(struct_pack({payload}))::varchar" if payload else "'{}'"
+    key_sql = _member_key_sql(sync.member_key)
+    email_sql = "lower(trim(email))" if "email" in columns else "null"
+    phone_sql = "phone" if "phone" in columns else "null"
+    updates = sync.mode is not SyncMode.ADD_ONLY
+    mirror = sync.mode is SyncMode.MIRROR
+    state_sql = (
+        f"(select member_key, payload_hash, payload from {state} where sync = $sync)"
+        if state
+        else _EMPTY_STATE
+    )
+    sql = f"""
+    with suppressed as (select identifier_hash from {suppressions}),
+    people as (
+        select
+            {key_sql} as member_key,
+            customer_id,
+            m.customer_id is not null as in_segment,
+            ({_consent_sql(purpose, columns)})
+              and coalesce(sha256({email_sql}), '') not in (select identifier_hash from suppressed)
+              and coalesce(sha256({phone_sql}), '') not in (select identifier_hash from suppressed)
+              and sha256(cast(customer_id as varchar))
+                  not in (select identifier_hash from suppressed) as allowed,
+            case when m.customer_id is not null then {payload_sql} end as payload
+        from marts.customers
+        left join marts.customer_traits using (customer_id)
+        left join (
+            select distinct customer_id from marts.segment_memberships where segment = $segment
+        ) as m using (customer_id)
+    ),
+    keyed as (
+        select
+            member_key,
+            bool_or(in_segment) as in_segment,
+            bool_and(allowed) as allowed,
+            arg_min(payload, customer_id) filter (where in_segment) as payload
+        from people
+        where member_key is not null
+        group by member_key
+    ),
+    eligible as (select member_key, payload from keyed where in_segment and allowed),
+    state as {state_sql},
+    changes as (
+        select 'add' as kind, e.member_key, e.payload
+        from eligible as e anti join state as s using (member_key)
+        union all
+        select 'update', e.member_key, e.payload
+        from eligible as e join state as s using (member_key)
+        where {str(updates).lower()} and md5(e.payload) <> s.payload_hash
+        union all
+        select 'remove', s.member_key, s.payload
+        from state as s left join keyed as k using (member_key)
+        where not coalesce(k.in_segment and k.allowed, false)
+          and ({str(mirror).lower()} or not coalesce(k.allowed, true))
+        union all
+        select 'skipped_consent', member_key, null from keyed where in_segment and not allowed
+        union all
+        select 'skipped_missing_key', null, null from people where in_segment and member_key is null
+    )
+    select kind, member_key, sha256(member_key) as member_hash, payload from changes
+    """
+    return sql, {"segment": sync.segment, "sync": sync.name}
