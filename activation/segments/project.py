@@ -227,7 +227,8 @@ def _union_model(project: SegmentProject) -> str:
         "  {%- endfor -%}\n"
         f"  {{%- if tagged | sort != [{registered}] | sort -%}}\n"
         "    {{ exceptions.raise_compiler_error('segment models tagged ' ~ (tagged | sort) ~ "
-        f"' differ from the registered ' ~ [{registered}] ~ '; run `cdp segments compile`') }}}}\n"
+        f"' differ from the registered ' ~ [{registered}] ~ '; run `cdp segments compile` "
+        "(it finds the tag in a model\\'s own config() or properties YAML)') }}\n"
         "  {%- endif -%}\n"
         "{%- endif %}\n"
     )

@@ -6,7 +6,7 @@
     {%- if node.resource_type == 'model' and 'segment' in node.tags -%}{%- do tagged.append(node.name) -%}{%- endif -%}
   {%- endfor -%}
   {%- if tagged | sort != ['above_country_aov_buyers', 'engaged_openers_30d', 'facebook_leads_not_converted', 'high_value_at_risk', 'lapsed_buyers_90d', 'new_subscribers_no_purchase', 'vietnam_repeat_buyers', 'vip_customers'] | sort -%}
-    {{ exceptions.raise_compiler_error('segment models tagged ' ~ (tagged | sort) ~ ' differ from the registered ' ~ ['above_country_aov_buyers', 'engaged_openers_30d', 'facebook_leads_not_converted', 'high_value_at_risk', 'lapsed_buyers_90d', 'new_subscribers_no_purchase', 'vietnam_repeat_buyers', 'vip_customers'] ~ '; run `cdp segments compile`') }}
+    {{ exceptions.raise_compiler_error('segment models tagged ' ~ (tagged | sort) ~ ' differ from the registered ' ~ ['above_country_aov_buyers', 'engaged_openers_30d', 'facebook_leads_not_converted', 'high_value_at_risk', 'lapsed_buyers_90d', 'new_subscribers_no_purchase', 'vietnam_repeat_buyers', 'vip_customers'] ~ '; run `cdp segments compile` (it finds the tag in a model\'s own config() or properties YAML)') }}
   {%- endif -%}
 {%- endif %}
 select 'above_country_aov_buyers' as segment, m.customer_id from {{ ref('above_country_aov_buyers') }} as m
