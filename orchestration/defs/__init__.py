@@ -11,12 +11,18 @@ from collections.abc import Mapping
 import dagster as dg
 from dagster_dbt import DbtProject
 
+from orchestration.defs.activation import build_activation_defs
 from orchestration.defs.automation import build_automation_defs
 from orchestration.defs.guardrails import build_guardrail_defs
 from orchestration.defs.ingest import build_ingest_defs
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
 from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY, build_serving_defs
-from orchestration.defs.transform import build_transform_defs, cdp_dbt_project, prepare_manifest
+from orchestration.defs.transform import (
+    SEGMENT_TAG,
+    build_transform_defs,
+    cdp_dbt_project,
+    prepare_manifest,
+)
 
 
 def build_definitions(
@@ -26,13 +32,18 @@ def build_definitions(
     project = project or cdp_dbt_project()
     prepare_manifest(project)
     transform = build_transform_defs(project)
-    models = [key for assets in transform.assets or [] for key in assets.keys]
+    dbt_specs = [spec for assets in transform.assets or [] for spec in assets.specs]
+    models = [spec.key for spec in dbt_specs]
+    segments = {spec.key.path[-1]: spec.key for spec in dbt_specs if SEGMENT_TAG in spec.tags}
+    activation, audiences = build_activation_defs(segments)
+    syncs = [key for assets in activation.assets or [] for key in assets.keys]
     return dg.Definitions.merge(
         build_ingest_defs(),
         transform,
-        build_guardrail_defs([]),
+        activation,
+        build_guardrail_defs(audiences),
         build_serving_defs(models, project.manifest_path),
-        build_automation_defs([SERVING_KEY, DBT_DOCS_KEY]),
+        build_automation_defs([*syncs, SERVING_KEY, DBT_DOCS_KEY]),
         dg.Definitions(
             resources={
                 "paths": CdpPaths(),

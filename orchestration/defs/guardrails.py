@@ -6,12 +6,11 @@ asset depends directly on `marts/customers`, `marts/customer_id_changes` and its
 which covers syncs started outside a full-chain run (the checks then ran in an earlier run).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster import AssetCheckExecutionContext
 
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
 from orchestration.guardrails import GuardrailOutcome, largest_customer, merges_in_latest_build
@@ -93,8 +92,10 @@ def _audience_check(guard: AudienceGuard) -> dg.AssetChecksDefinition:
         description=f"Holds back sync `{guard.sync}` when segment `{guard.segment}` grew or "
         "shrank by more than `max_audience_change_share` since its last acknowledged sync.",
     )
-    def audience_size_stable(paths: CdpPaths, guardrails: GuardrailLimits) -> dg.AssetCheckResult:
+    def audience_size_stable(
+        context: AssetCheckExecutionContext, paths: CdpPaths, guardrails: GuardrailLimits
+    ) -> dg.AssetCheckResult:
         with paths.connect() as con:
-            return check_result(audience_outcome(con, guard, guardrails))
+            return check_result(audience_outcome(con, context.instance, guard, guardrails))
 
     return audience_size_stable

@@ -24,6 +24,9 @@ from dagster_dbt import (
 from orchestration import settings
 from orchestration.instance import WAREHOUSE_POOL
 
+SEGMENT_TAG = "segment"
+"""dbt tag of every segment model (compiled from YAML or written by an analyst)."""
+
 DAGSTER_TARGET = Path("target") / "dagster"
 """Dagster's own dbt target folder, so its parses never race the plain `dbt` runner's."""
 

@@ -1,0 +1,191 @@
+"""One asset per declared sync (activation/config/syncs.yml), calling the activation library.
+
+Each sync asset depends directly on the marts its guardrails watch (customers, id changes) and on
+its segment's model, so a failed blocking guardrail check on any of them holds the sync back in
+the same run. The asset re-evaluates the guardrails before sending anything, because a sync can
+also start on its own (eager automation after a marts update), when the checks ran in an earlier
+run. A sync whose destination has no credentials yet is skipped (not materialized) with the
+reason in the log, so a fresh checkout's `make run` syncs what it can (the file drops).
+"""
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster import AssetExecutionContext
+
+from orchestration import settings
+from orchestration.defs.guardrails import (
+    CUSTOMERS_KEY,
+    ID_CHANGES_KEY,
+    AudienceGuard,
+)
+from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.guardrails import (
+    GuardrailOutcome,
+    audience_change,
+    largest_customer,
+    merges_in_latest_build,
+    segment_size,
+)
+from orchestration.instance import WAREHOUSE_POOL
+from orchestration.retries import retry_transient
+
+ACTIVATION_GROUP = "activation"
+MEMBERSHIPS_KEY = dg.AssetKey(["marts", "segment_memberships"])
+TRAITS_KEY = dg.AssetKey(["marts", "customer_traits"])
+AUDIENCE_METADATA = "segment_members"
+"""Metadata of each sync materialization: the segment's size when it was synced."""
+
+
+def sync_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["activation", name])
+
+
+def activation_config_dir() -> Path:
+    return Path(
+        os.environ.get("CDP_ACTIVATION_CONFIG", settings.project_root() / "activation" / "config")
+    )
+
+
+class ActivationResource(dg.ConfigurableResource):
+    """Sync declarations and secrets, read when a sync runs.
+
+    Relative `output_dir`s in destinations.yml are resolved against the project, with `data/...`
+    under the data folder (CDP_DATA_DIR), so file drops follow the warehouse wherever it lives.
+    """
+
+    def load(self) -> Any:
+        from activation.config import load_config
+
+        config = load_config(activation_config_dir())
+        for destination in config.destinations.values():
+            output_dir = destination.get("output_dir")
+            if output_dir and not Path(output_dir).is_absolute():
+                destination["output_dir"] = str(_resolve_data_path(Path(output_dir)))
+        return config
+
+    def secrets(self) -> Any:
+        from activation.secrets import SecretResolver
+
+        return SecretResolver(os.environ, settings.project_root() / ".dlt" / "secrets.toml")
+
+
+def _resolve_data_path(path: Path) -> Path:
+    if path.parts and path.parts[0] == "data":
+        return settings.data_dir().joinpath(*path.parts[1:])
+    return settings.project_root() / path
+
+
+def last_synced_audience(instance: dg.DagsterInstance, sync: str) -> int | None:
+    event = instance.get_latest_materialization_event(sync_key(sync))
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get(AUDIENCE_METADATA)
+    return int(value.value) if value is not None else None
+
+
+def audience_outcome(
+    con: duckdb.DuckDBPyConnection,
+    instance: dg.DagsterInstance,
+    guard: AudienceGuard,
+    limits: GuardrailLimits,
+) -> GuardrailOutcome:
+    return audience_change(
+        guard.segment,
+        segment_size(con, guard.segment),
+        last_synced_audience(instance, guard.sync),
+        limits.max_audience_change_share,
+        limits.min_audience_size_for_change_check,
+    )
+
+
+def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=sync_key(sync.name),
+        deps=[guard.segment_key, MEMBERSHIPS_KEY, TRAITS_KEY, CUSTOMERS_KEY, ID_CHANGES_KEY],
+        group_name=ACTIVATION_GROUP,
+        kinds={destination_type},
+        pool=WAREHOUSE_POOL,
+        output_required=False,
+        automation_condition=dg.AutomationCondition.eager(),
+        description=f"Syncs segment `{sync.segment}` to `{sync.destination}` "
+        f"({destination_type}, mode {sync.mode}, member key `{sync.member_key}`).",
+    )
+    def sync_audience(
+        context: AssetExecutionContext,
+        paths: CdpPaths,
+        activation: ActivationResource,
+        guardrails: GuardrailLimits,
+    ) -> Iterator[dg.MaterializeResult]:
+        from activation.destinations import build_destination
+        from activation.engine import run_sync
+        from activation.secrets import MissingSecretError
+
+        with paths.connect() as con:
+            members = segment_size(con, sync.segment)
+            tripped = [
+                outcome.detail
+                for outcome in (
+                    largest_customer(con, guardrails.max_customer_source_records),
+                    merges_in_latest_build(con, guardrails.max_merges_per_run),
+                    audience_outcome(con, context.instance, guard, guardrails),
+                )
+                if not outcome.passed
+            ]
+        if tripped:
+            raise dg.Failure(
+                description=f"guardrails hold back sync {sync.name}: " + "; ".join(tripped)
+            )
+        config, secrets = activation.load(), activation.secrets()
+        try:
+            destination = build_destination(config.destination(sync.destination), secrets)
+        except MissingSecretError as missing:
+            context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
+            return
+        with retry_transient(context):
+            result = run_sync(
+                paths.warehouse(), config, sync.name, secrets, destination=destination
+            )
+        yield dg.MaterializeResult(
+            metadata={
+                "status": result.status,
+                "added": result.added,
+                "updated": result.updated,
+                "removed": result.removed,
+                "failed": result.failed,
+                "skipped_consent": result.skipped_consent,
+                "skipped_missing_key": result.skipped_missing_key,
+                AUDIENCE_METADATA: members,
+                "sync_run_id": result.run_id,
+            }
+        )
+
+    return sync_audience
+
+
+def build_activation_defs(
+    segment_keys: Mapping[str, dg.AssetKey],
+) -> tuple[dg.Definitions, Sequence[AudienceGuard]]:
+    """Sync assets for every declared sync; `segment_keys` maps a segment name to its dbt asset."""
+    from activation.config import load_config
+
+    config = load_config(activation_config_dir())
+    assets, guards = [], []
+    for sync in config.syncs:
+        if sync.segment not in segment_keys:
+            raise ValueError(
+                f"sync {sync.name!r} reads segment {sync.segment!r}, which no dbt model defines "
+                f"(segments: {', '.join(sorted(segment_keys))})"
+            )
+        guard = AudienceGuard(sync.name, sync.segment, segment_keys[sync.segment])
+        destination_type = str(config.destination(sync.destination).get("type"))
+        assets.append(_sync_asset(sync, destination_type, guard))
+        guards.append(guard)
+    return (
+        dg.Definitions(assets=assets, resources={"activation": ActivationResource()}),
+        guards,
+    )
