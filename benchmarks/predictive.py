@@ -27,6 +27,7 @@ TARGET_SECONDS = {"M": 10.0}
 TRUE = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5, "p": 6.0, "q": 3.8, "gamma": 15.0}
 START = date(2025, 1, 1)
 DAYS = 730
+AS_OF = START + timedelta(days=DAYS - 1)
 
 
 def simulate_orders(customers: int, seed: int) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def simulate_orders(customers: int, seed: int) -> pd.DataFrame:
 def run(size: str, seed: int = 42) -> dict[str, object]:
     customers = SIZES[size]
     orders = simulate_orders(customers, seed)
-    settings = FitSettings(as_of=START + timedelta(days=DAYS - 1))
+    settings = FitSettings(as_of=AS_OF)
     started, cpu_started = time.perf_counter(), time.process_time()
     fit_table = model_fit_row(orders, settings)
     fitted = time.perf_counter()

@@ -1,8 +1,13 @@
-"""One landing file in, three things out: typed rows, quarantined lines and its ledger entry."""
+"""One landing file in, three things out: typed rows, quarantined lines and its ledger entry.
+
+Large files are read in chunks of whole lines; each chunk's rows and rejects go out as soon as
+they are ready, and the ledger entry comes last, once every line is accounted for.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +16,10 @@ import pyarrow as pa
 from ingestion.coercion import coerce
 from ingestion.exports import FileFormat, snake_case
 from ingestion.landing import LandingFile
+from ingestion.parsing.chunks import CHUNK_BYTES, line_chunks
 from ingestion.parsing.csv_file import read_csv_file, read_header
 from ingestion.parsing.jsonl_file import read_jsonl_file
-from ingestion.parsing.lines import split_lines
+from ingestion.parsing.result import ParsedFile
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -42,63 +48,77 @@ class ReconciliationError(AssertionError):
 
 
 @dataclass(frozen=True)
-class FileLoad:
+class Chunk:
     rows: pa.Table
     rejects: pa.Table
-    ledger: pa.Table
 
 
-def read_export(file: LandingFile) -> FileLoad:
-    data = file.path.read_bytes()
-    spec = file.spec
-    if spec.file_format is FileFormat.CSV:
-        header = read_header(data) if data.strip() else []
-        parsed = read_csv_file(data, _unique([snake_case(name) for name in header]))
-    else:
-        parsed = read_jsonl_file(data, spec)
-    rows = coerce(parsed, spec)
-    rows = rows.append_column(
-        "_source_file", pa.array([file.source_file] * rows.num_rows, pa.string())
-    )
-    rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
-    rejects = _rejects_table(file, data, parsed.quarantine.reasons)
-    if parsed.rows_read != rows.num_rows + rejects.num_rows:
-        raise ReconciliationError(
-            f"{file.source_file}: read {parsed.rows_read} rows but loaded {rows.num_rows} "
-            f"and rejected {rejects.num_rows}"
-        )
-    ledger = pa.Table.from_pylist(
-        [
+class ExportReader:
+    """Reads one landing file: iterate `chunks()`, then take `ledger()`."""
+
+    def __init__(self, file: LandingFile, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self.file = file
+        self.chunk_bytes = chunk_bytes
+        self.rows_read = self.rows_loaded = self.rows_rejected = 0
+        self._done = False
+
+    def chunks(self) -> Iterator[Chunk]:
+        spec = self.file.spec
+        columns: list[str] = []
+        if spec.file_format is FileFormat.CSV:
+            with self.file.path.open("rb") as handle:
+                columns = _unique([snake_case(name) for name in read_header(handle.read(1 << 20))])
+        for first_line, data in line_chunks(self.file.path, self.chunk_bytes):
+            if spec.file_format is FileFormat.CSV:
+                parsed = read_csv_file(data, columns, first_line)
+            else:
+                parsed = read_jsonl_file(data, spec, first_line)
+            rows = coerce(parsed, spec)
+            rows = rows.append_column(
+                "_source_file", pa.array([self.file.source_file] * rows.num_rows, pa.string())
+            )
+            rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
+            rejects = self._rejects(parsed)
+            self.rows_read += parsed.rows_read
+            self.rows_loaded += rows.num_rows
+            self.rows_rejected += rejects.num_rows
+            yield Chunk(rows, rejects)
+        self._done = True
+
+    def ledger(self) -> pa.Table:
+        if not self._done:
+            raise RuntimeError(f"{self.file.source_file}: ledger asked before the file was read")
+        if self.rows_read != self.rows_loaded + self.rows_rejected:
+            raise ReconciliationError(
+                f"{self.file.source_file}: read {self.rows_read} rows but loaded "
+                f"{self.rows_loaded} and rejected {self.rows_rejected}"
+            )
+        entry = {
+            "source_file": self.file.source_file,
+            "export_type": self.file.spec.export_type,
+            "sha256": self.file.sha256,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "loaded_at": dt.datetime.now(dt.UTC),
+        }
+        return pa.Table.from_pylist([entry], schema=LEDGER_SCHEMA)
+
+    def _rejects(self, parsed: ParsedFile) -> pa.Table:
+        reasons = parsed.quarantine.reasons
+        if not reasons:
+            return REJECTS_SCHEMA.empty_table()
+        numbers = np.array(sorted(reasons), dtype=np.int64)
+        return pa.table(
             {
-                "source_file": file.source_file,
-                "export_type": spec.export_type,
-                "sha256": file.sha256,
-                "rows_read": parsed.rows_read,
-                "rows_loaded": rows.num_rows,
-                "rows_rejected": rejects.num_rows,
-                "loaded_at": dt.datetime.now(dt.UTC),
-            }
-        ],
-        schema=LEDGER_SCHEMA,
-    )
-    return FileLoad(rows, rejects, ledger)
-
-
-def _rejects_table(file: LandingFile, data: bytes, reasons: dict[int, str]) -> pa.Table:
-    if not reasons:
-        return REJECTS_SCHEMA.empty_table()
-    numbers = np.array(sorted(reasons), dtype=np.int64)
-    lines = split_lines(data).text
-    return pa.table(
-        {
-            "source_file": [file.source_file] * len(numbers),
-            "source_line": numbers,
-            "raw_text": lines.take(pa.array(numbers - 1)).cast(pa.string()),
-            "reason": [reasons[n] for n in numbers.tolist()],
-            "export_type": [file.spec.export_type] * len(numbers),
-        },
-        schema=REJECTS_SCHEMA,
-    )
+                "source_file": [self.file.source_file] * len(numbers),
+                "source_line": numbers,
+                "raw_text": parsed.lines.take(numbers).cast(pa.string()),
+                "reason": [reasons[n] for n in numbers.tolist()],
+                "export_type": [self.file.spec.export_type] * len(numbers),
+            },
+            schema=REJECTS_SCHEMA,
+        )
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -27,13 +27,14 @@ def read_header(data: bytes) -> list[str]:
     return next(csv.reader([first_line]), [])
 
 
-def read_csv_file(data: bytes, columns: list[str]) -> ParsedFile:
-    """`columns` are the raw names of the header's fields, in order."""
-    lines = split_lines(data)
+def read_csv_file(data: bytes, columns: list[str], first_line: int = 1) -> ParsedFile:
+    """`columns` are the raw names of the header's fields, in order. `data` is the file, or a
+    run of its whole lines starting at `first_line` (line 1 is the header)."""
+    lines = split_lines(data, first_line)
     quarantine = Quarantine()
-    if len(lines) <= 1:
-        return ParsedFile(_empty(columns), np.zeros(0, np.int64), 0, quarantine)
-    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
+    numbers = lines.numbers
+    if len(lines) == 0 or (first_line == 1 and len(lines) == 1):
+        return ParsedFile(_empty(columns), np.zeros(0, np.int64), 0, quarantine, lines)
     lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
     is_record = (lengths > 0) & (numbers > 1)
     rows_read = int(is_record.sum())
@@ -54,7 +55,7 @@ def read_csv_file(data: bytes, columns: list[str]) -> ParsedFile:
         table = pa_csv.read_csv(
             pa.py_buffer(blank_out(data, lines, numbers[broken])),
             read_options=pa_csv.ReadOptions(
-                column_names=columns, skip_rows=1, block_size=_BLOCK_SIZE
+                column_names=columns, skip_rows=int(first_line == 1), block_size=_BLOCK_SIZE
             ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=False, invalid_row_handler=on_invalid_row
@@ -68,14 +69,14 @@ def read_csv_file(data: bytes, columns: list[str]) -> ParsedFile:
     except pa.ArrowInvalid:
         return _read_line_by_line(lines, columns, rows_read)
     if wrong_width:
-        bad = pc.is_in(
-            lines.text.take(pa.array(candidates - 1)), value_set=pa.array(wrong_width)
-        ).to_numpy(zero_copy_only=False)
+        bad = pc.is_in(lines.take(candidates), value_set=pa.array(wrong_width)).to_numpy(
+            zero_copy_only=False
+        )
         quarantine.add(candidates[bad], f"wrong number of fields (header has {len(columns)})")
         candidates = candidates[~bad]
     if table.num_rows != len(candidates):
         return _read_line_by_line(lines, columns, rows_read)
-    return ParsedFile(table, candidates, rows_read, quarantine)
+    return ParsedFile(table, candidates, rows_read, quarantine, lines)
 
 
 def _read_line_by_line(lines: Lines, columns: list[str], rows_read: int) -> ParsedFile:
@@ -83,8 +84,7 @@ def _read_line_by_line(lines: Lines, columns: list[str], rows_read: int) -> Pars
     quarantine = Quarantine()
     values: list[list[str | None]] = [[] for _ in columns]
     kept: list[int] = []
-    for index, text in enumerate(lines.text.to_pylist()):
-        number = index + 1
+    for number, text in zip(lines.numbers.tolist(), lines.text.to_pylist(), strict=True):
         if number == 1 or not text:
             continue
         if text.count('"') % 2:
@@ -100,7 +100,7 @@ def _read_line_by_line(lines: Lines, columns: list[str], rows_read: int) -> Pars
     table = pa.table(
         {name: pa.array(column, pa.string()) for name, column in zip(columns, values, strict=True)}
     )
-    return ParsedFile(table, np.array(kept, dtype=np.int64), rows_read, quarantine)
+    return ParsedFile(table, np.array(kept, dtype=np.int64), rows_read, quarantine, lines)
 
 
 def _empty(columns: list[str]) -> pa.Table:

@@ -35,15 +35,16 @@ def read_first_object(data: bytes) -> dict[str, object] | None:
     return None
 
 
-def read_jsonl_file(data: bytes, spec: ExportSpec) -> ParsedFile:
-    lines = split_lines(data)
+def read_jsonl_file(data: bytes, spec: ExportSpec, first_line: int = 1) -> ParsedFile:
+    """`data` is the file, or a run of its whole lines starting at `first_line`."""
+    lines = split_lines(data, first_line)
     quarantine = Quarantine()
-    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
+    numbers = lines.numbers
     lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
     is_record = lengths > 0
     rows_read = int(is_record.sum())
     if rows_read == 0:
-        return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine)
+        return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine, lines)
     whole = pc.and_(pc.starts_with(lines.text, "{"), pc.ends_with(lines.text, "}"))
     suspects = numbers[is_record & ~whole.to_numpy(zero_copy_only=False)]
     for number in suspects.tolist():
@@ -58,7 +59,7 @@ def read_jsonl_file(data: bytes, spec: ExportSpec) -> ParsedFile:
         table = None
     if table is None or table.num_rows != len(candidates):
         table, candidates = _read_in_blocks(lines, candidates, spec, quarantine)
-    return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine)
+    return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine, lines)
 
 
 def _read_in_blocks(
@@ -100,7 +101,7 @@ def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:
 def _parse_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table | None:
     if len(block) == 0:
         return pa.table({})
-    text = "\n".join(lines.text.take(pa.array(block - 1)).to_pylist()).encode()
+    text = "\n".join(lines.take(block).to_pylist()).encode()
     try:
         table = pa_json.read_json(pa.py_buffer(text), parse_options=_parse_options(spec))
     except pa.ArrowInvalid:

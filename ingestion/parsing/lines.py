@@ -23,22 +23,30 @@ _BLOCK_SIZE = 16 << 20
 
 @dataclass(frozen=True)
 class Lines:
-    """`text[i]` is physical line `i + 1`; `starts[i]` its byte offset in the file."""
+    """`text[i]` is physical line `first_line + i`; `starts[i]` its byte offset in the text."""
 
     text: pa.Array
     starts: np.ndarray
+    first_line: int = 1
 
     def __len__(self) -> int:
         return len(self.text)
 
+    @property
+    def numbers(self) -> np.ndarray:
+        return np.arange(self.first_line, self.first_line + len(self.text), dtype=np.int64)
+
     def raw(self, line_number: int) -> str:
-        return self.text[line_number - 1].as_py()
+        return self.text[line_number - self.first_line].as_py()
+
+    def take(self, line_numbers: np.ndarray) -> pa.Array:
+        return self.text.take(pa.array(line_numbers - self.first_line))
 
 
-def split_lines(data: bytes) -> Lines:
+def split_lines(data: bytes, first_line: int = 1) -> Lines:
     """Split on `\\n` only; a trailing newline does not start another line."""
     if not data:
-        return Lines(pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64))
+        return Lines(pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64), first_line)
     text = None if b"\r" in data else _split_with_arrow(data)
     if text is None:
         parts = data.split(b"\n")
@@ -49,7 +57,7 @@ def split_lines(data: bytes) -> Lines:
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
-    return Lines(text, starts)
+    return Lines(text, starts, first_line)
 
 
 def _split_with_arrow(data: bytes) -> pa.Array | None:
@@ -82,7 +90,7 @@ def blank_out(data: bytes, lines: Lines, line_numbers: np.ndarray) -> bytes:
         return data
     buffer = bytearray(data)
     lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
-    for number in line_numbers.tolist():
-        start = int(lines.starts[number - 1])
-        buffer[start : start + int(lengths[number - 1])] = b"\n" * int(lengths[number - 1])
+    for index in (line_numbers - lines.first_line).tolist():
+        start, length = int(lines.starts[index]), int(lengths[index])
+        buffer[start : start + length] = b"\n" * length
     return bytes(buffer)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ingestion.parsing.lines import Lines
+
 
 @dataclass
 class Quarantine:
@@ -24,9 +26,11 @@ class Quarantine:
 
 @dataclass
 class ParsedFile:
-    """`table` holds text or JSON-typed columns; `line_numbers[i]` is the line of row `i`."""
+    """`table` holds text or JSON-typed columns; `line_numbers[i]` is the line of row `i`;
+    `lines` the text the rows came from, for the raw text of quarantined lines."""
 
     table: pa.Table
     line_numbers: np.ndarray
     rows_read: int
     quarantine: Quarantine
+    lines: Lines

@@ -14,7 +14,7 @@ import dlt
 import pyarrow as pa
 
 from ingestion.landing import LandingFile
-from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, read_export
+from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, ExportReader
 
 REJECTS_TABLE = "_rejects"
 FILES_TABLE = "_files"
@@ -38,12 +38,13 @@ LATER_FILE_FIRST = newest_first("_source_file")
 def export_rows(files: Sequence[LandingFile]) -> Iterator[Any]:
     """A resource body: every file's typed rows, then its rejects and ledger entry."""
     for file in files:
-        load = read_export(file)
-        if load.rows.num_rows:
-            yield load.rows
-        if load.rejects.num_rows:
-            yield _bookkeeping(load.rejects, REJECTS_TABLE, REJECTS_SCHEMA)
-        yield _bookkeeping(load.ledger, FILES_TABLE, LEDGER_SCHEMA)
+        reader = ExportReader(file)
+        for chunk in reader.chunks():
+            if chunk.rows.num_rows:
+                yield chunk.rows
+            if chunk.rejects.num_rows:
+                yield _bookkeeping(chunk.rejects, REJECTS_TABLE, REJECTS_SCHEMA)
+        yield _bookkeeping(reader.ledger(), FILES_TABLE, LEDGER_SCHEMA)
 
 
 def _bookkeeping(table: pa.Table, name: str, schema: pa.Schema) -> Any:

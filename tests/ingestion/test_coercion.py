@@ -9,12 +9,14 @@ import pyarrow as pa
 
 from ingestion.coercion import coerce
 from ingestion.exports import spec_for
+from ingestion.parsing.lines import split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 
 
 def _parsed(columns: dict[str, list]) -> ParsedFile:
     table = pa.table(columns)
-    return ParsedFile(table, np.arange(2, table.num_rows + 2), table.num_rows, Quarantine())
+    numbers = np.arange(2, table.num_rows + 2)
+    return ParsedFile(table, numbers, table.num_rows, Quarantine(), split_lines(b""))
 
 
 def test_vnpay_gmt7_pay_date_becomes_the_utc_instant_and_amount_an_integer():
