@@ -1,5 +1,5 @@
 """Benchmark stages; importing this package registers every stage module listed here."""
 
-from benchmarks.stages import ingestion
+from benchmarks.stages import ingestion, orchestration
 
-__all__ = ["ingestion"]
+__all__ = ["ingestion", "orchestration"]
