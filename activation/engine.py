@@ -211,12 +211,22 @@ def run_sync(
             "insert into activation.sync_runs (run_id, sync, destination, started_at,"
             " skipped_consent, skipped_missing_key, status)"
             " values (?, ?, ?, now(), ?, ?, 'running')",
-            [run_id, sync.name, sync.destination, result.skipped_consent,
-             result.skipped_missing_key],
-        )  # fmt: skip
-        context = SyncContext(sync, run_id, lambda: _snapshot(conn, sync.name))
-        log.info("sync %s run %s: planned %s, skipped for consent %d", sync.name, run_id,
-                 result.planned, result.skipped_consent)  # fmt: skip
+            [
+                run_id,
+                sync.name,
+                sync.destination,
+                result.skipped_consent,
+                result.skipped_missing_key,
+            ],
+        )
+        context = SyncContext(sync, run_id, result.planned, lambda: _snapshot(conn, sync.name))
+        log.info(
+            "sync %s run %s: planned %s, skipped for consent %d",
+            sync.name,
+            run_id,
+            result.planned,
+            result.skipped_consent,
+        )
         try:
             _send_all(conn, destination, context, _Acknowledger(conn, result))
             destination.finish(context)
@@ -233,9 +243,16 @@ def run_sync(
             "update activation.sync_runs set ended_at = now(), status = ? where run_id = ?",
             [result.status, run_id],
         )
-        log.info("sync %s run %s %s: %d added, %d updated, %d removed, %d failed", sync.name,
-                 run_id, result.status, result.added, result.updated, result.removed,
-                 result.failed)  # fmt: skip
+        log.info(
+            "sync %s run %s %s: %d added, %d updated, %d removed, %d failed",
+            sync.name,
+            run_id,
+            result.status,
+            result.added,
+            result.updated,
+            result.removed,
+            result.failed,
+        )
         return result
     finally:
         destination.close()

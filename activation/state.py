@@ -92,8 +92,11 @@ def _consent_sql(purpose: ConsentPurpose, columns: Iterable[str]) -> str:
     available = set(columns)
     if purpose is ConsentPurpose.EMAIL:
         parts = ["coalesce(email_marketing_consent, false)"]
-        parts += [f"not coalesce({flag}, false)"
-                  for flag in ("is_unsubscribed", "is_bounced") if flag in available]  # fmt: skip
+        parts += [
+            f"not coalesce({flag}, false)"
+            for flag in ("is_unsubscribed", "is_bounced")
+            if flag in available
+        ]
         return " and ".join(parts)
     if purpose is ConsentPurpose.ADS:
         return "coalesce(ads_consent, false)"

@@ -41,6 +41,7 @@ class Outcome:
 class SyncContext:
     sync: SyncConfig
     run_id: str
+    planned: dict[str, int] = field(default_factory=dict)
     snapshot: Callable[[], pa.Table] = field(repr=False, default=lambda: pa.table({}))
 
 

@@ -21,14 +21,16 @@ class Recorder(FilesDestination):
     """The files destination, recording every record it is asked to send; can crash on demand."""
 
     def __init__(self, out: Path, consent: str | None = None, crash_on_batch: int | None = None):
-        super().__init__(FilesSettings(type="files", output_dir=out, batch_size=2,
-                                       consent=consent), SECRETS)  # fmt: skip
+        super().__init__(
+            FilesSettings(type="files", output_dir=out, batch_size=2, consent=consent), SECRETS
+        )
         self.sent: list[tuple[str, str]] = []
         self.crash_on_batch = crash_on_batch
         self.batches = 0
 
-    def write(self, context: SyncContext, operation: Operation,
-              records: Sequence[Record]) -> list[Outcome]:  # fmt: skip
+    def write(
+        self, context: SyncContext, operation: Operation, records: Sequence[Record]
+    ) -> list[Outcome]:
         self.batches += 1
         if self.batches == self.crash_on_batch:
             raise ConnectionError("simulated crash")
@@ -39,9 +41,17 @@ class Recorder(FilesDestination):
 def _config(tmp_path: Path, mode: str = "mirror") -> ActivationConfig:
     return ActivationConfig(
         destinations={"d": {"type": "files", "output_dir": str(tmp_path / "o")}},
-        syncs=[SyncConfig(name="s", segment="vip", destination="d", mode=mode,
-                          member_key="email", fields={"email": "email"})],
-    )  # fmt: skip
+        syncs=[
+            SyncConfig(
+                name="s",
+                segment="vip",
+                destination="d",
+                mode=mode,
+                member_key="email",
+                fields={"email": "email"},
+            )
+        ],
+    )
 
 
 def _crowd() -> list[Person]:
@@ -77,8 +87,10 @@ def test_consent_withdrawn_and_suppressed_members_are_removed_even_in_upsert_mod
     warehouse = build_warehouse(tmp_path / "wh.duckdb", people(4))
     config = _config(tmp_path, mode="upsert")
     run_sync(warehouse, config, "s", SECRETS, destination=Recorder(tmp_path / "o", "email"))
-    update(warehouse, "update marts.customers set email_marketing_consent = false"
-                      " where customer_id = 'c00001'")  # fmt: skip
+    update(
+        warehouse,
+        "update marts.customers set email_marketing_consent = false where customer_id = 'c00001'",
+    )
     assert suppress(warehouse, suppression_hashes(emails=[" USER2@example.com "]), "erasure") == 1
     dest = Recorder(tmp_path / "o", consent="email")
     result = run_sync(warehouse, config, "s", SECRETS, destination=dest)

@@ -15,11 +15,21 @@ from tests.activation.warehouse import Person, build_warehouse, people, query, u
 def _config(out: Path, mode: str = "mirror") -> ActivationConfig:
     return ActivationConfig(
         destinations={"files": {"type": "files", "output_dir": str(out), "batch_size": 3}},
-        syncs=[SyncConfig(name="vip_files", segment="vip", destination="files", mode=mode,
-                          member_key="customer_id",
-                          fields={"customer_id": "customer_id", "email": "email",
-                                  "revenue": "lifetime_revenue_usd"})],
-    )  # fmt: skip
+        syncs=[
+            SyncConfig(
+                name="vip_files",
+                segment="vip",
+                destination="files",
+                mode=mode,
+                member_key="customer_id",
+                fields={
+                    "customer_id": "customer_id",
+                    "email": "email",
+                    "revenue": "lifetime_revenue_usd",
+                },
+            )
+        ],
+    )
 
 
 @pytest.fixture
@@ -56,8 +66,10 @@ def test_changed_payload_is_an_update_and_leaver_is_removed_in_mirror_mode(
 ):
     config = _config(tmp_path / "files")
     run_sync(warehouse, config, "vip_files", SECRETS)
-    update(warehouse, "update marts.customer_traits set lifetime_revenue_usd = 99"
-                      " where customer_id = 'c00001'")  # fmt: skip
+    update(
+        warehouse,
+        "update marts.customer_traits set lifetime_revenue_usd = 99 where customer_id = 'c00001'",
+    )
     update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00002'")
     result = run_sync(warehouse, config, "vip_files", SECRETS)
     assert (result.added, result.updated, result.removed) == (0, 1, 1)
@@ -86,17 +98,26 @@ def test_dry_run_plans_but_sends_and_stores_nothing(warehouse: Path, tmp_path: P
     assert result.planned == {"remove": 0, "add": 7, "update": 0}
     assert result.sample["add"][0]["customer_id"] == "c00000"
     assert not out.exists()
-    assert query(warehouse, "select count(*) from information_schema.schemata"
-                            " where schema_name = 'activation'") == [(0,)]  # fmt: skip
+    assert query(
+        warehouse,
+        "select count(*) from information_schema.schemata where schema_name = 'activation'",
+    ) == [(0,)]
 
 
 def test_missing_member_key_is_counted_not_dropped(tmp_path: Path):
     warehouse = build_warehouse(tmp_path / "wh.duckdb", [*people(2), Person("x1", None)])
     config = ActivationConfig(
         destinations={"files": {"type": "files", "output_dir": str(tmp_path / "o")}},
-        syncs=[SyncConfig(name="by_email", segment="vip", destination="files", member_key="email",
-                          fields={"email": "email"})],
-    )  # fmt: skip
+        syncs=[
+            SyncConfig(
+                name="by_email",
+                segment="vip",
+                destination="files",
+                member_key="email",
+                fields={"email": "email"},
+            )
+        ],
+    )
     result = run_sync(warehouse, config, "by_email", SECRETS)
     assert (result.added, result.skipped_missing_key) == (2, 1)
     runs = query(warehouse, "select added, skipped_missing_key, status from activation.sync_runs")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 CUSTOMERS_DDL = """
 create table marts.customers (
@@ -56,19 +57,51 @@ def build_warehouse(path: Path, members: list[Person]) -> Path:
     conn.execute(CUSTOMERS_DDL)
     conn.execute(TRAITS_DDL)
     conn.execute(MEMBERSHIPS_DDL)
-    conn.executemany(
-        "insert into marts.customers values (?, ?, ?, ?, ?, ?, 'Hanoi', 'customer', now(), now(),"
-        " ?, ?, 1)",
-        [[p.customer_id, p.email, p.phone, p.first_name, p.last_name, p.country, p.email_consent,
-          p.ads_consent] for p in members],
-    )  # fmt: skip
-    conn.executemany(
-        "insert into marts.customer_traits values (?, 1, ?, ?, 'champions', ?, ?)",
-        [[p.customer_id, p.revenue, p.revenue, p.unsubscribed, p.bounced] for p in members],
+    customers = pa.Table.from_pylist(
+        [
+            {
+                "customer_id": p.customer_id,
+                "email": p.email,
+                "phone": p.phone,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "country": p.country,
+                "email_consent": p.email_consent,
+                "ads_consent": p.ads_consent,
+            }
+            for p in members
+        ]
     )
-    conn.executemany(
-        "insert into marts.segment_memberships values (?, ?, now())",
-        [[segment, p.customer_id] for p in members for segment in p.segments],
+    traits = pa.Table.from_pylist(
+        [
+            {
+                "customer_id": p.customer_id,
+                "revenue": p.revenue,
+                "unsubscribed": p.unsubscribed,
+                "bounced": p.bounced,
+            }
+            for p in members
+        ]
+    )
+    memberships = pa.Table.from_pylist(
+        [{"segment": s, "customer_id": p.customer_id} for p in members for s in p.segments],
+        schema=pa.schema([("segment", pa.string()), ("customer_id", pa.string())]),
+    )
+    conn.register("new_customers", customers)
+    conn.register("new_traits", traits)
+    conn.register("new_memberships", memberships)
+    conn.execute(
+        "insert into marts.customers select customer_id, email, phone, first_name, last_name,"
+        " country, 'Hanoi', 'customer', now(), now(), email_consent, ads_consent, 1"
+        " from new_customers"
+    )
+    conn.execute(
+        "insert into marts.customer_traits select customer_id, 1, revenue, revenue, 'champions',"
+        " unsubscribed, bounced from new_traits"
+    )
+    conn.execute(
+        "insert into marts.segment_memberships select segment, customer_id, now()"
+        " from new_memberships"
     )
     conn.close()
     return path

@@ -1,0 +1,149 @@
+"""Mailchimp Marketing API 3.0: segment members upserted into a list and tagged with the segment.
+
+Adds and updates go through batch subscribe (`POST /lists/{id}`, at most 500 members, failures
+per member in the 200's `errors[]`). Leavers are untagged (`POST …/members/{md5}/tags`, inactive)
+or unsubscribed (batch subscribe with `status: unsubscribed`), per `leaver_action`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+import httpx
+from pydantic import Field
+
+from activation.config import ConsentPurpose, DestinationSettings
+from activation.destinations.base import (
+    ConnectionCheckError,
+    Destination,
+    Operation,
+    Outcome,
+    Record,
+    SyncContext,
+)
+from activation.http import ApiClient, GaveUpError, throttle_on_429
+from activation.secrets import SecretResolver
+
+RESERVED = {"email", "tags", "status"}
+
+
+class MailchimpSettings(DestinationSettings):
+    list_id: str
+    secret: str
+    base_url: str | None = None
+    status_if_new: Literal["subscribed", "pending", "transactional"] = "subscribed"
+    leaver_action: Literal["untag", "unsubscribe"] = "untag"
+    tag: str | None = None
+    batch_size: int = Field(500, ge=1, le=500)
+    max_concurrency: int = Field(10, ge=1, le=10)
+
+
+def base_url_for_key(api_key: str) -> str:
+    """The data center is the API key's suffix: `…-us19` -> https://us19.api.mailchimp.com/3.0."""
+    _, dash, dc = api_key.rpartition("-")
+    if not dash or not dc.isalnum():
+        raise ConnectionCheckError("Mailchimp API key has no '-<dc>' suffix")
+    return f"https://{dc}.api.mailchimp.com"
+
+
+class MailchimpDestination(Destination):
+    settings_model = MailchimpSettings
+    settings: MailchimpSettings
+    default_consent = ConsentPurpose.EMAIL
+
+    def __init__(self, settings: MailchimpSettings, secrets: SecretResolver) -> None:
+        super().__init__(settings, secrets)
+        self._client: ApiClient | None = None
+
+    @property
+    def client(self) -> ApiClient:
+        if self._client is None:
+            key = self.secrets.get(self.settings.secret).get_secret_value()
+            self._client = ApiClient(
+                self.settings,
+                self.settings.base_url or base_url_for_key(key),
+                auth=httpx.BasicAuth("cdp", key),
+                throttle=throttle_on_429,
+            )
+        return self._client
+
+    def check_connection(self) -> None:
+        try:
+            response = self.client.request("GET", "/3.0/ping")
+        except GaveUpError as error:
+            raise ConnectionCheckError(f"Mailchimp unreachable: {error}") from error
+        if response.status_code != 200:
+            raise ConnectionCheckError(
+                f"Mailchimp ping: HTTP {response.status_code}: {_problem(response)}"
+            )
+
+    def _tag(self, context: SyncContext) -> str:
+        return self.settings.tag or context.sync.segment
+
+    def write(
+        self, context: SyncContext, operation: Operation, records: Sequence[Record]
+    ) -> list[Outcome]:
+        tag = self._tag(context)
+        if operation is Operation.REMOVE and self.settings.leaver_action == "untag":
+            with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
+                return list(pool.map(lambda r: self._untag(r, tag), records))
+        members = [self._member(r, operation, tag) for r in records]
+        try:
+            response = self.client.request(
+                "POST",
+                f"/3.0/lists/{self.settings.list_id}",
+                json={"members": members, "update_existing": True},
+            )
+        except GaveUpError as error:
+            return [Outcome(False, str(error))] * len(records)
+        if response.status_code != 200:
+            return [Outcome(False, f"HTTP {response.status_code}: {_problem(response)}")] * len(
+                records
+            )
+        failures = {
+            str(e.get("email_address", "")).lower(): f"{e.get('error_code')}: {e.get('error')}"
+            for e in response.json().get("errors") or []
+        }
+        return [Outcome(r.member_key not in failures, failures.get(r.member_key)) for r in records]
+
+    def _member(self, record: Record, operation: Operation, tag: str) -> dict[str, Any]:
+        merge_fields = {
+            k: v for k, v in record.fields.items() if k not in RESERVED and v is not None
+        }
+        member: dict[str, Any] = {"email_address": record.member_key}
+        if operation is Operation.REMOVE:
+            member["status"] = "unsubscribed"
+        else:
+            member.update(
+                status_if_new=self.settings.status_if_new, merge_fields=merge_fields, tags=[tag]
+            )
+        return member
+
+    def _untag(self, record: Record, tag: str) -> Outcome:
+        subscriber = hashlib.md5(record.member_key.lower().encode("utf-8")).hexdigest()
+        try:
+            response = self.client.request(
+                "POST",
+                f"/3.0/lists/{self.settings.list_id}/members/{subscriber}/tags",
+                json={"tags": [{"name": tag, "status": "inactive"}]},
+            )
+        except GaveUpError as error:
+            return Outcome(False, str(error))
+        if response.status_code in (200, 204, 404):  # 404: not on the list, nothing to untag
+            return Outcome(True)
+        return Outcome(False, f"HTTP {response.status_code}: {_problem(response)}")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _problem(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return f"{body.get('title')}: {body.get('detail')}" if isinstance(body, dict) else str(body)

@@ -1,0 +1,117 @@
+"""Fake HubSpot CRM v3: `POST /crm/v3/objects/contacts/batch/upsert` by email.
+
+Contract: private-app Bearer token; at most 100 inputs, each `{idProperty: "email", id,
+properties}`; all good -> 200, some bad -> 207 Multi-Status with `errors[]` naming the ids; a
+rate limit breach -> 429 `{status, message, errorType: RATE_LIMIT, policyName, correlationId}`
+with the `X-HubSpot-RateLimit-*` headers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
+
+MAX_INPUTS = 100
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def hubspot_error(status: int, category: str, message: str, **extra: Any) -> FakeResponse:
+    body = {
+        "status": "error",
+        "message": message,
+        "category": category,
+        "correlationId": str(uuid.uuid4()),
+        **extra,
+    }
+    return FakeResponse(status, body)
+
+
+class FakeHubSpot(FakeApi):
+    def __init__(
+        self,
+        access_token: str,
+        rate_limit: float | None = None,
+        reject_emails: set[str] = frozenset(),
+    ) -> None:
+        super().__init__(rate_limit)
+        self.access_token = access_token
+        self.reject_emails = set(reject_emails)
+        self.contacts: dict[str, dict[str, Any]] = {}
+
+    def throttle_response(self, reason: str) -> FakeResponse:
+        body = {
+            "status": "error",
+            "message": "You have reached your ten_secondly_rolling limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()),
+            "policyName": "TEN_SECONDLY_ROLLING",
+            "requestId": str(uuid.uuid4()),
+        }
+        headers = {
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Max": str(int((self.limiter.rate or 0) * 10)),
+            "X-HubSpot-RateLimit-Remaining": "0",
+            "Retry-After": "1",
+        }
+        return FakeResponse(429, body, headers)
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        if request.headers.get("authorization") != f"Bearer {self.access_token}":
+            return hubspot_error(
+                401, "INVALID_AUTHENTICATION", "Authentication credentials not found."
+            )
+        if request.method == "GET" and request.path == "/crm/v3/objects/contacts":
+            return FakeResponse(200, {"results": []})
+        if request.method != "POST" or request.path != "/crm/v3/objects/contacts/batch/upsert":
+            return hubspot_error(404, "OBJECT_NOT_FOUND", f"{request.method} {request.path}")
+        inputs = (request.json() or {}).get("inputs") or []
+        if not inputs or len(inputs) > MAX_INPUTS:
+            return hubspot_error(
+                400,
+                "VALIDATION_ERROR",
+                f"inputs must hold 1 to {MAX_INPUTS} items, got {len(inputs)}",
+            )
+        now = datetime.now(UTC).isoformat()
+        results, errors = [], []
+        with self.lock:
+            for item in inputs:
+                email = str(item.get("id", "")).lower()
+                if item.get("idProperty") != "email":
+                    return hubspot_error(400, "VALIDATION_ERROR", "idProperty must be email")
+                if not _EMAIL.match(email) or email in self.reject_emails:
+                    errors.append(
+                        {
+                            "status": "error",
+                            "category": "VALIDATION_ERROR",
+                            "message": f"Property values were not valid: email {email!r}",
+                            "context": {"ids": [item.get("id")]},
+                            "errors": [],
+                        }
+                    )
+                    continue
+                new = email not in self.contacts
+                contact = self.contacts.setdefault(email, {"id": str(len(self.contacts) + 1)})
+                contact.update(item.get("properties") or {})
+                results.append(
+                    {
+                        "id": contact["id"],
+                        "new": new,
+                        "properties": {"email": email},
+                        "createdAt": now,
+                        "updatedAt": now,
+                    }
+                )
+        body = {
+            "status": "COMPLETE",
+            "results": results,
+            "requestedAt": now,
+            "startedAt": now,
+            "completedAt": now,
+        }
+        if errors:
+            body.update(errors=errors, numErrors=len(errors))
+        return FakeResponse(207 if errors else 200, body)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from activation.destinations.base import ConnectionCheckError
+from activation.destinations.mailchimp import base_url_for_key
+from activation.fakes.mailchimp import FakeMailchimp
+from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
+from tests.activation.warehouse import Person, build_warehouse, people, update
+
+pytestmark = pytest.mark.slow
+FIELDS = {"email": "email", "FNAME": "first_name", "LNAME": "last_name"}
+
+
+def _settings(fake: FakeMailchimp, **extra: object) -> dict[str, object]:
+    return {"type": "mailchimp", "list_id": "list1", "base_url": fake.url, **extra}
+
+
+def test_key_suffix_picks_the_data_center():
+    assert base_url_for_key("abc123-us19") == "https://us19.api.mailchimp.com"
+    with pytest.raises(ConnectionCheckError):
+        base_url_for_key("nodatacenter")
+
+
+def test_upserts_tagged_members_in_batches_of_at_most_500(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(1203))
+    with FakeMailchimp(SECRET, "list1") as fake:
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (result.status, result.added) == ("success", 1203)
+        assert len(fake.tagged("vip")) == 1203
+        assert fake.members["user7@example.com"]["merge_fields"] == {"FNAME": "Ann", "LNAME": "Lee"}
+        assert fake.members["user7@example.com"]["status"] == "subscribed"
+        oversized = sync(warehouse, _settings(fake, batch_size=500), fields=FIELDS)
+        assert oversized.added == 0  # nothing changed: nothing sent
+    with pytest.raises(ValueError, match="500"):
+        sync(warehouse, {"type": "mailchimp", "list_id": "l", "batch_size": 501}, fields=FIELDS)
+
+
+def test_fake_refuses_more_than_500_members_with_problem_json():
+    import httpx
+
+    with FakeMailchimp(SECRET, "list1") as fake:
+        members = [
+            {"email_address": f"u{i}@x.io", "status_if_new": "subscribed"} for i in range(501)
+        ]
+        response = httpx.post(
+            f"{fake.url}/3.0/lists/list1", json={"members": members}, auth=("any", SECRET)
+        )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Invalid Resource"
+
+
+def test_one_rejected_member_fails_alone_and_is_retried_next_run(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(5))
+    with FakeMailchimp(SECRET, "list1", reject_emails={"user3@example.com"}) as fake:
+        first = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (first.status, first.added, first.failed) == ("partial", 4, 1)
+        failed = [row for row in log_rows(warehouse) if row[1] == "failed"]
+        assert failed == [
+            ("add", "failed", "ERROR_GENERIC: user3@example.com looks fake or invalid")
+        ]
+        fake.reject_emails.clear()
+        second = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (second.added, second.failed) == (1, 0)
+        assert "user3@example.com" in fake.tagged("vip")
+
+
+def test_leavers_are_untagged_or_unsubscribed_per_config(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(4))
+    with FakeMailchimp(SECRET, "list1") as fake:
+        sync(warehouse, _settings(fake), fields=FIELDS)
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00001'")
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert result.removed == 1
+        assert "user1@example.com" not in fake.tagged("vip")
+        assert fake.members["user1@example.com"]["status"] == "subscribed"
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00002'")
+        sync(warehouse, _settings(fake, leaver_action="unsubscribe"), fields=FIELDS)
+        assert fake.members["user2@example.com"]["status"] == "unsubscribed"
+
+
+def test_unsubscribed_and_bounced_members_never_reach_mailchimp(tmp_path: Path):
+    crowd = [
+        Person("a", "a@example.com"),
+        Person("b", "b@example.com", unsubscribed=True),
+        Person("c", "c@example.com", bounced=True),
+        Person("d", "d@example.com", email_consent=False),
+    ]
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", crowd)
+    with FakeMailchimp(SECRET, "list1") as fake:
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+    assert set(fake.members) == {"a@example.com"}
+    assert result.skipped_consent == 3
+
+
+def test_wrong_key_fails_the_connection_check_without_leaking_it(tmp_path: Path, caplog):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(2))
+    caplog.set_level(logging.DEBUG)
+    with FakeMailchimp(SECRET, "list1") as fake, pytest.raises(ConnectionCheckError) as error:
+        sync(warehouse, _settings(fake), fields=FIELDS, secret="wrong-key-us19")
+    assert "API Key Invalid" in str(error.value)
+    assert "wrong-key" not in str(error.value) + caplog.text
+    assert fake.members == {}
+
+
+def test_throttle_429s_are_retried_within_ten_connections_and_no_secret_is_logged(
+    tmp_path: Path, caplog
+):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(60))
+    caplog.set_level(logging.DEBUG)
+    with FakeMailchimp(SECRET, "list1", rate_limit=10) as fake:
+        result = sync(
+            warehouse,
+            _settings(
+                fake,
+                batch_size=2,
+                max_concurrency=10,
+                rate_limit_per_second=None,
+                max_retries=10,
+                backoff_base_seconds=0.2,
+            ),
+            fields=FIELDS,
+        )
+        assert fake.throttled > 0
+        assert fake.peak_concurrency <= 10
+    assert (result.added, result.failed) == (60, 0)
+    assert len(fake.tagged("vip")) == 60
+    assert SECRET not in caplog.text
+    assert SECRET not in warehouse_text(warehouse)

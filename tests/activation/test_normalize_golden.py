@@ -1,0 +1,100 @@
+"""Golden vectors: the expected hash is computed here from the literal normalized string."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+import pytest
+
+from activation.destinations.google import google_identifiers
+from activation.destinations.meta import meta_row
+from activation.normalize import (
+    normalize_email,
+    normalize_name,
+    phone_for_google,
+    phone_for_meta,
+)
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  John.Doe@Example.COM ", "john.doe@example.com"),
+        ("NGUYEN.VAN.A@GMAIL.COM", "nguyen.van.a@gmail.com"),
+        ("\tmai@example.vn\n", "mai@example.vn"),
+    ],
+)
+def test_email_is_trimmed_and_lowercased(raw: str, expected: str):
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "meta", "google"),
+    [
+        ("0912 345 678", "VN", "84912345678", "+84912345678"),
+        ("+84 912 345 678", None, "84912345678", "+84912345678"),
+        ("(415) 555-0123", "US", "14155550123", "+14155550123"),
+        ("+1 415-555-0123", "VN", "14155550123", "+14155550123"),
+    ],
+)
+def test_phone_has_country_code_without_plus_for_meta_and_with_plus_for_google(
+    raw: str, region: str | None, meta: str, google: str
+):
+    assert phone_for_meta(raw, region) == meta
+    assert phone_for_google(raw, region) == google
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Nguyễn", "nguyễn"),
+        ("  TRẦN ", "trần"),
+        ("Đặng", "đặng"),
+        ("Thị Minh", "thịminh"),
+        ("O'Brien-Smith", "obriensmith"),
+        ("José", "josé"),
+    ],
+)
+def test_names_keep_diacritics_and_lose_punctuation(raw: str, expected: str):
+    assert normalize_name(raw) == expected
+
+
+def test_decomposed_and_precomposed_vietnamese_hash_alike_nfc():
+    decomposed = unicodedata.normalize("NFD", "Nguyễn")
+    assert decomposed != "Nguyễn"
+    assert sha(normalize_name(decomposed)) == sha("nguyễn")
+    assert sha(normalize_name("Nguyễn")) != sha("nguyn")
+
+
+def test_meta_row_hashes_each_normalized_identifier():
+    row = meta_row(
+        {
+            "email": " Lan.Nguyen@Example.com ",
+            "phone": "0912 345 678",
+            "first_name": "Lan",
+            "last_name": "Nguyễn",
+            "country": "VN",
+        }
+    )
+    assert row == [
+        sha("lan.nguyen@example.com"),
+        sha("84912345678"),
+        sha("lan"),
+        sha("nguyễn"),
+        sha("vn"),
+    ]
+
+
+def test_google_identifiers_hash_phone_with_plus():
+    ids = google_identifiers({"email": "A@B.co ", "phone": "0912 345 678", "country": "VN"})
+    assert ids == [{"emailAddress": sha("a@b.co")}, {"phoneNumber": sha("+84912345678")}]
+
+
+def test_unparseable_phone_is_dropped_not_sent_raw():
+    assert phone_for_meta("12", "VN") is None
+    assert google_identifiers({"email": None, "phone": "not a phone"}) == []
