@@ -48,16 +48,22 @@ def run_chain(landing: str, root: str) -> dict[str, Any]:
     os.environ["CDP_WAREHOUSE"] = str(base / "data" / "warehouse" / "cdp.duckdb")
     os.environ["CDP_LANDING"] = landing
     os.environ["DAGSTER_HOME"] = str(base / "dagster_home")
+    import dagster as dg
+
     from orchestration.runner import run_pipeline
 
     result = run_pipeline(launched_by="benchmark")
     steps: dict[str, float] = {}
     started: dict[str, float] = {}
-    for event in result.all_events:
-        if event.event_type_value == "STEP_START":
-            started[event.step_key or ""] = event.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            steps[event.step_key or ""] = round(event.timestamp - started[event.step_key or ""], 2)
+    with dg.DagsterInstance.get() as instance:
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                started[event.step_key] = entry.timestamp
+            elif event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = round(entry.timestamp - started[event.step_key], 2)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         raise RuntimeError(f"the Dagster run failed in steps {failed}")

@@ -4,8 +4,9 @@ Each sync asset depends directly on the marts its guardrails watch (customers, i
 its segment's model, so a failed blocking guardrail check on any of them holds the sync back in
 the same run. The asset re-evaluates the guardrails before sending anything, because a sync can
 also start on its own (eager automation after a marts update), when the checks ran in an earlier
-run. A sync whose destination has no credentials yet is skipped (not materialized) with the
-reason in the log, so a fresh checkout's `make run` syncs what it can (the file drops).
+run. A sync whose destination's `secret:` is not set yet is skipped (not materialized) with the
+reason in the log, so a fresh checkout's `make run` syncs what it can (the file drops); a
+configured destination that fails, fails the run.
 """
 
 import os
@@ -73,6 +74,20 @@ class ActivationResource(dg.ConfigurableResource):
 
         return SecretResolver(os.environ, settings.project_root() / ".dlt" / "secrets.toml")
 
+    @staticmethod
+    def missing_secret(destination: Mapping[str, Any], secrets: Any) -> str | None:
+        """Why the destination cannot be used yet (its `secret:` is not set), or None."""
+        from activation.secrets import MissingSecretError
+
+        name = destination.get("secret")
+        if not name:
+            return None
+        try:
+            secrets.get(name)
+        except MissingSecretError as missing:
+            return str(missing)
+        return None
+
 
 def _resolve_data_path(path: Path) -> Path:
     if path.parts and path.parts[0] == "data":
@@ -123,7 +138,6 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
     ) -> Iterator[dg.MaterializeResult]:
         from activation.destinations import build_destination
         from activation.engine import run_sync
-        from activation.secrets import MissingSecretError
 
         with paths.connect() as con:
             members = segment_size(con, sync.segment)
@@ -141,11 +155,11 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
                 description=f"guardrails hold back sync {sync.name}: " + "; ".join(tripped)
             )
         config, secrets = activation.load(), activation.secrets()
-        try:
-            destination = build_destination(config.destination(sync.destination), secrets)
-        except MissingSecretError as missing:
+        missing = activation.missing_secret(config.destination(sync.destination), secrets)
+        if missing is not None:
             context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
             return
+        destination = build_destination(config.destination(sync.destination), secrets)
         with retry_transient(context):
             result = run_sync(
                 paths.warehouse(), config, sync.name, secrets, destination=destination
