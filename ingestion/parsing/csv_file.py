@@ -41,8 +41,11 @@ def read_csv_file(data: bytes, columns: list[str], first_line: int = 1) -> Parse
     odd_quotes = pc.bit_wise_and(pc.count_substring(lines.text, '"'), 1).to_numpy(
         zero_copy_only=False
     )
-    broken = is_record & (odd_quotes == 1)
+    not_utf8 = is_record & np.isin(numbers, lines.not_utf8)
+    quarantine.add(numbers[not_utf8], "not valid UTF-8 text")
+    broken = is_record & (odd_quotes == 1) & ~not_utf8
     quarantine.add(numbers[broken], "broken quoting: a quoted field is not closed on its line")
+    broken |= not_utf8
     candidates = numbers[is_record & ~broken]
 
     wrong_width: list[str] = []

@@ -45,8 +45,10 @@ def read_jsonl_file(data: bytes, spec: ExportSpec, first_line: int = 1) -> Parse
     rows_read = int(is_record.sum())
     if rows_read == 0:
         return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine, lines)
+    quarantine.add(lines.not_utf8, "not valid UTF-8 text")
     whole = pc.and_(pc.starts_with(lines.text, "{"), pc.ends_with(lines.text, "}"))
     suspects = numbers[is_record & ~whole.to_numpy(zero_copy_only=False)]
+    suspects = suspects[~np.isin(suspects, lines.not_utf8)]
     for number in suspects.tolist():
         reason = _invalid_reason(lines.raw(number), spec)
         if reason:

@@ -8,7 +8,7 @@ cut out before the real parser sees it.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +28,8 @@ class Lines:
     text: pa.Array
     starts: np.ndarray
     first_line: int = 1
+    not_utf8: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Numbers of lines that are not valid UTF-8 (their `text` shows them decoded with U+FFFD)."""
 
     def __len__(self) -> int:
         return len(self.text)
@@ -47,17 +49,34 @@ def split_lines(data: bytes, first_line: int = 1) -> Lines:
     """Split on `\\n` only; a trailing newline does not start another line."""
     if not data:
         return Lines(pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64), first_line)
-    text = None if b"\r" in data else _split_with_arrow(data)
-    if text is None:
+    raw = None if b"\r" in data else _split_with_arrow(data)
+    if raw is None:
         parts = data.split(b"\n")
         if parts[-1] == b"":
             parts.pop()
-        text = pc.cast(pa.array(parts, pa.large_binary()), pa.large_string())
-    lengths = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+        raw = pa.array(parts, pa.large_binary())
+    lengths = pc.binary_length(raw).to_numpy(zero_copy_only=False).astype(np.int64)
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1] + 1, out=starts[1:])
-    return Lines(text, starts, first_line)
+    try:
+        return Lines(raw.cast(pa.large_string()), starts, first_line)
+    except pa.ArrowInvalid:
+        return _with_invalid_utf8(raw, starts, first_line)
+
+
+def _with_invalid_utf8(raw: pa.Array, starts: np.ndarray, first_line: int) -> Lines:
+    """Rare: some line is not UTF-8 (an export cut inside a multi-byte character)."""
+    decoded: list[str] = []
+    invalid: list[int] = []
+    for index, value in enumerate(raw.to_pylist()):
+        try:
+            decoded.append(value.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(value.decode("utf-8", errors="replace"))
+            invalid.append(first_line + index)
+    text = pa.array(decoded, pa.large_string())
+    return Lines(text, starts, first_line, np.array(invalid, dtype=np.int64))
 
 
 def _split_with_arrow(data: bytes) -> pa.Array | None:
@@ -75,7 +94,7 @@ def _split_with_arrow(data: bytes) -> pa.Array | None:
                 ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={"line": pa.large_string()}, strings_can_be_null=False
+                column_types={"line": pa.large_binary()}, strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid:
@@ -89,7 +108,8 @@ def blank_out(data: bytes, lines: Lines, line_numbers: np.ndarray) -> bytes:
     if len(line_numbers) == 0:
         return data
     buffer = bytearray(data)
-    lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
+    ends = np.append(lines.starts[1:] - 1, len(data))
+    lengths = ends - lines.starts
     for index in (line_numbers - lines.first_line).tolist():
         start, length = int(lines.starts[index]), int(lengths[index])
         buffer[start : start + length] = b"\n" * length

@@ -30,8 +30,8 @@ KEYS = {
 REASONS = {
     "bad_date": ("not a valid timestamp", "not a valid date"),
     "non_numeric_amount": ("not a valid integer", "not a valid decimal", "not a integer"),
-    "broken_quoting": ("broken quoting", "wrong number of fields"),
-    "truncated_json": ("invalid JSON",),
+    "broken_quoting": ("broken quoting", "wrong number of fields", "not valid UTF-8"),
+    "truncated_json": ("invalid JSON", "not valid UTF-8"),
 }
 
 

@@ -51,3 +51,11 @@ def test_header_only_and_empty_files_have_no_rows():
         assert parsed.rows_read == 0
         assert parsed.table.num_rows == 0
         assert np.array_equal(parsed.line_numbers, [])
+
+
+def test_line_cut_inside_a_multibyte_character_is_quarantined():
+    data = 'id,name,city\n"1","Nguyễn","Hue"\n'.encode() + b'"2","Nguy'[:-1] + b"\xe1\n"
+    data += b'"3","Tran","Hanoi"\n'
+    parsed = read_csv_file(data, COLUMNS)
+    assert parsed.table.column("id").to_pylist() == ["1", "3"]
+    assert parsed.quarantine.reasons == {3: "not valid UTF-8 text"}

@@ -55,3 +55,11 @@ def test_field_data_answers_become_columns_with_their_first_value():
             "field_data__phone_number": "0912",
         },
     ]
+
+
+def test_line_cut_inside_a_multibyte_character_is_quarantined():
+    data = b'{"id": "ch_1", "amount": 5}\n{"id": "ch_2", "name": "Nguy' + b"\xe1\xbb\n"
+    data += b'{"id": "ch_3", "amount": 7}\n'
+    parsed = read_jsonl_file(data, CHARGES)
+    assert parsed.line_numbers.tolist() == [1, 3]
+    assert parsed.quarantine.reasons == {2: "not valid UTF-8 text"}
