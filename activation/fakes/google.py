@@ -119,6 +119,8 @@ class FakeGoogleDataManager(FakeApi):
             return rpc_error(
                 400, "INVALID_ARGUMENT", "Request contains an invalid argument.", violations
             )
+        if body.get("validateOnly"):
+            return FakeResponse(200, {"requestId": str(uuid.uuid4())})
         with self.lock:
             if ingest:
                 self.members.update(parsed)

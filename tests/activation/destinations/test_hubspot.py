@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from activation.destinations.hubspot import hubspot_throttle
+from activation.fakes.hubspot import FakeHubSpot
+from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
+from tests.activation.warehouse import build_warehouse, people, update
+
+pytestmark = pytest.mark.slow
+FIELDS = {"email": "email", "firstname": "first_name", "cdp_revenue": "lifetime_revenue_usd"}
+
+
+def _settings(fake: FakeHubSpot, **extra: object) -> dict[str, object]:
+    return {"type": "hubspot", "base_url": fake.url, **extra}
+
+
+def test_contacts_upserted_by_email_with_traits_and_segment_flag(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(250))
+    with FakeHubSpot(SECRET) as fake:
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (result.added, result.failed) == (250, 0)
+        assert fake.requests == 1 + 3  # check + 100 + 100 + 50
+        contact = fake.contacts["user5@example.com"]
+        assert contact["firstname"] == "Ann"
+        assert contact["cdp_segment_vip"] == "true"
+        assert float(contact["cdp_revenue"]) == 10.0
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00005'")
+        assert sync(warehouse, _settings(fake), fields=FIELDS).removed == 1
+        assert fake.contacts["user5@example.com"]["cdp_segment_vip"] == "false"
+
+
+def test_fake_refuses_more_than_100_inputs():
+    with FakeHubSpot(SECRET) as fake:
+        inputs = [{"idProperty": "email", "id": f"u{i}@x.io", "properties": {}} for i in range(101)]
+        response = httpx.post(
+            f"{fake.url}/crm/v3/objects/contacts/batch/upsert",
+            json={"inputs": inputs},
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+    assert response.status_code == 400
+    assert response.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_207_partial_failure_acknowledges_the_rest(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(5))
+    with FakeHubSpot(SECRET, reject_emails={"user2@example.com"}) as fake:
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (result.added, result.failed) == (4, 1)
+        (failed,) = [row for row in log_rows(warehouse) if row[1] == "failed"]
+        assert failed[2].startswith("VALIDATION_ERROR")
+        fake.reject_emails.clear()
+        assert sync(warehouse, _settings(fake), fields=FIELDS).added == 1
+        assert len(fake.contacts) == 5
+
+
+def test_429_with_policy_name_is_retried_and_nothing_lost(tmp_path: Path, caplog):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(30))
+    with FakeHubSpot(SECRET, rate_limit=3) as fake:
+        result = sync(warehouse, _settings(fake, batch_size=2, max_retries=10), fields=FIELDS)
+        assert fake.throttled > 0
+    assert (result.added, result.failed) == (30, 0)
+    assert SECRET not in caplog.text + warehouse_text(warehouse)
+
+
+def test_throttle_reader_waits_for_retry_after_and_an_hour_on_daily_policy():
+    request = httpx.Request("POST", "http://x")
+    secondly = httpx.Response(
+        429,
+        json={"policyName": "TEN_SECONDLY_ROLLING"},
+        headers={"Retry-After": "2"},
+        request=request,
+    )
+    daily = httpx.Response(429, json={"policyName": "DAILY"}, request=request)
+    assert hubspot_throttle(secondly) == 2.0
+    assert hubspot_throttle(daily) == 3600.0
+    assert hubspot_throttle(httpx.Response(207, json={}, request=request)) is None
+
+
+def test_bad_token_is_refused(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(2))
+    with FakeHubSpot(SECRET) as fake, pytest.raises(Exception, match="INVALID_AUTHENTICATION"):
+        sync(warehouse, _settings(fake), fields=FIELDS, secret="nope")
+    assert fake.contacts == {}

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from activation.config import DestinationSettings
+from activation.fakes.google import FakeGoogleDataManager
+from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
+from activation.http import ApiClient, GaveUpError
+from activation.ratelimit import TokenBucket
+
+
+class Flaky(FakeApi):
+    """Answers with the given statuses in turn, then 200."""
+
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.statuses = statuses
+        self.extra = headers or {}
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        status = self.statuses.pop(0) if self.statuses else 200
+        return FakeResponse(status, {"status": status}, self.extra if status != 200 else {})
+
+
+def _client(url: str, sleeps: list[float], retries: int = 5) -> ApiClient:
+    settings = DestinationSettings(
+        type="x", max_retries=retries, backoff_base_seconds=0.5, backoff_max_seconds=30
+    )
+    return ApiClient(settings, url, sleep=sleeps.append)
+
+
+@pytest.mark.slow
+def test_retry_after_header_sets_the_wait():
+    sleeps: list[float] = []
+    with Flaky([429, 429], {"Retry-After": "7"}) as fake:
+        response = _client(fake.url, sleeps).request("GET", "/")
+    assert response.status_code == 200
+    assert sleeps == [7.0, 7.0]
+
+
+@pytest.mark.slow
+def test_server_errors_back_off_exponentially_with_jitter_then_give_up():
+    sleeps: list[float] = []
+    with Flaky([503] * 10) as fake, pytest.raises(GaveUpError, match="HTTP 503"):
+        _client(fake.url, sleeps, retries=4).request("GET", "/")
+    assert len(sleeps) == 4
+    assert all(0 <= wait <= 0.5 * 2**attempt for attempt, wait in enumerate(sleeps))
+
+
+@pytest.mark.slow
+def test_client_errors_are_returned_not_retried():
+    sleeps: list[float] = []
+    with Flaky([400]) as fake:
+        assert _client(fake.url, sleeps).request("GET", "/").status_code == 400
+    assert sleeps == []
+
+
+@pytest.mark.slow
+def test_google_fake_throttle_carries_retry_after():
+    with FakeGoogleDataManager("t", "1", "2", rate_limit=1) as fake:
+        statuses = [
+            httpx.post(f"{fake.url}/v1/audienceMembers:ingest", json={}).status_code
+            for _ in range(3)
+        ]
+        throttled = httpx.post(f"{fake.url}/v1/audienceMembers:ingest", json={})
+    assert 429 in statuses
+    assert throttled.headers["Retry-After"] == "1"
+    assert throttled.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_token_bucket_paces_requests_to_the_configured_rate():
+    import time
+
+    bucket = TokenBucket(50, burst=1)
+    start = time.monotonic()
+    for _ in range(26):
+        bucket.acquire()
+    assert 0.45 <= time.monotonic() - start < 1.0
