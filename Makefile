@@ -10,12 +10,12 @@ SIZE ?= M
 ENGINE ?= duckdb
 export CDP_WAREHOUSE ?= $(CURDIR)/data/warehouse/cdp.duckdb
 
-.PHONY: setup run test lint bench dev browser clean
+.PHONY: setup run test lint bench dev browser java clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,6 +28,14 @@ browser:
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: chromium missing and cannot be installed; browser tests will be skipped"; fi; }
 
+# A Java runtime for local Spark (ENGINE=spark and its tests); pyspark brings Spark itself.
+java:
+	@command -v java >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	      || echo "warning: could not install a Java runtime; Spark tests will be skipped"; \
+	  else echo "warning: java missing and cannot be installed; Spark tests will be skipped"; fi; }
+
 data/landing/.generated: | setup
 	@if [ -z "$$(ls -A data/landing 2>/dev/null | grep -v '^.generated$$')" ]; then \
 	  $(BIN)/cdp generate --people $(PEOPLE) --seed $(SEED) --out data; fi
@@ -36,7 +44,7 @@ data/landing/.generated: | setup
 run: setup data/landing/.generated
 	$(BIN)/cdp run
 
-test: setup browser
+test: setup browser java
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
