@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from ingestion.generate import generate
 
 END = date(2026, 11, 1)
@@ -40,3 +42,10 @@ def test_end_date_moves_stamps_and_activity(tmp_path: Path) -> None:
     stamps = (tmp_path / "landing/mailchimp/campaign_activity_20250630.jsonl").read_text()
     assert '"timestamp":"2025-06-3' in stamps or '"timestamp":"2025-06-2' in stamps
     assert '"timestamp":"2026-' not in stamps
+
+
+def test_rejects_people_outside_the_supported_range(tmp_path: Path) -> None:
+    for people in (0, 10_000_001):
+        with pytest.raises(ValueError, match="people must be between"):
+            generate(tmp_path, people=people, seed=1, end_date=END)
+    assert not (tmp_path / "landing").exists()
