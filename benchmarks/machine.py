@@ -24,6 +24,7 @@ def describe() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "packages": ", ".join(versions),
+        "load average (1/5/15 min) at the end": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
 
 

@@ -11,11 +11,22 @@ from benchmarks.measure import RunResult
 
 _INTRO = """# Benchmarks
 
-Written by `make bench` (`python -m benchmarks --size S|M|L --engine duckdb`). Each measurement
-runs in a child process, three times by default; wall time and rows/s are the median run, peak
-RSS the largest of the runs (kernel accounting of the child and the processes it waited for).
-Rows are the records in the input (for ingestion: lines of the landing files, less CSV headers),
-the same count for every tool of a stage, so rows/s compares the work done. Newest results last.
+Written by `make bench` (`python -m benchmarks --size S|M|L --engine duckdb`; `--stage NAME` to
+run one stage, `--runs N` to change the number of runs). The data is generated once per size
+under `data/bench/<size>` (S 1k, M 1M, L 10M people) and reused.
+
+How it measures: each measurement runs in a child process, three times by default, each time
+into a fresh warehouse. Wall time is the function's own (interpreter start-up excluded), the
+median of the runs; rows/s is rows over that median. Rows are the records in the input (for
+ingestion: the lines of the landing files, less CSV headers), the same count for every tool of a
+stage, so rows/s compares the work done. Peak RSS is the largest of the runs, from the kernel's
+accounting of the child and of the processes it started. Stages live in `benchmarks/stages/`
+(one module each, registered in `benchmarks/registry.py`); a stage's reference measurement is
+what the others are compared with ("vs reference").
+
+Targets (issue 2): ingestion at least 50 % of DuckDB's own `read_csv`/`read_json` rate on the
+same files, peak RSS under 4 GB. The machine is shared with other work; the load average printed
+with each result says how busy it was. Newest results last.
 """
 
 

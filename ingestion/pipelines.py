@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
-import duckdb
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile, discover
@@ -91,18 +91,27 @@ def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
 
 
 def loaded_hashes(warehouse: Path, systems: list[str]) -> dict[str, set[str]]:
-    """Contents already in each system's file ledger: a file with one of them loads no more."""
+    """Contents already in each system's file ledger: a file with one of them loads no more.
+
+    Read through dlt's own connection: a second DuckDB instance on the same file in the same
+    process is not protected by the file lock.
+    """
     hashes: dict[str, set[str]] = {system: set() for system in systems}
     if not warehouse.exists():
         return hashes
-    with duckdb.connect(str(warehouse)) as con:
-        for system in systems:
-            try:
-                rows = con.execute(f"select sha256 from raw_{system}.{FILES_TABLE}").fetchall()
-            except duckdb.CatalogException:
-                continue
-            hashes[system] = {sha for (sha,) in rows}
+    for system in systems:
+        rows = _ledger_query(system, warehouse, "select sha256 from {files}")
+        hashes[system] = {sha for (sha,) in rows}
     return hashes
+
+
+def _ledger_query(system: str, warehouse: Path, sql: str, *args: object) -> list[tuple]:
+    with pipeline_for(system, warehouse).sql_client() as client:
+        files = client.make_qualified_table_name(FILES_TABLE)
+        try:
+            return list(client.execute_sql(sql.format(files=files), *args) or [])
+        except DatabaseUndefinedRelation:
+            return []
 
 
 def _unique_content(files: list[LandingFile]) -> list[LandingFile]:
@@ -117,11 +126,11 @@ def _unique_content(files: list[LandingFile]) -> list[LandingFile]:
 
 
 def _summarise(system: str, warehouse: Path, load_id: str | None) -> LoadSummary:
-    with duckdb.connect(str(warehouse)) as con:
-        files, read, loaded, rejected = con.execute(
-            f"select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
-            f" coalesce(sum(rows_rejected), 0) from raw_{system}.{FILES_TABLE}"
-            " where _dlt_load_id = ?",
-            [load_id],
-        ).fetchone()
+    (files, read, loaded, rejected), *_ = _ledger_query(
+        system,
+        warehouse,
+        "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
+        " coalesce(sum(rows_rejected), 0) from {files} where _dlt_load_id = %s",
+        load_id,
+    )
     return LoadSummary(system, int(files), int(read), int(loaded), int(rejected), load_id)
