@@ -23,10 +23,13 @@ from ingestion.sources.hubspot import hubspot
 from ingestion.sources.mailchimp import mailchimp
 from ingestion.sources.stripe import stripe
 from ingestion.sources.vnpay import vnpay
+from ingestion.versions import StoredVersions
 
 SYSTEMS = ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ads")
 
-SOURCES: dict[str, Callable[[Sequence[LandingFile]], Iterator[DltResource]]] = {
+SOURCES: dict[
+    str, Callable[[Sequence[LandingFile], StoredVersions | None], Iterator[DltResource]]
+] = {
     "hubspot": hubspot,
     "mailchimp": mailchimp,
     "stripe": stripe,
@@ -71,7 +74,8 @@ def load_all(
 def _load_system(system: str, files: list[LandingFile], warehouse: Path) -> LoadSummary:
     if not files:
         return LoadSummary(system, 0, 0, 0, 0)
-    info = pipeline_for(system, warehouse).run(SOURCES[system](_unique_content(files)))
+    pipeline = pipeline_for(system, warehouse)
+    info = pipeline.run(SOURCES[system](_unique_content(files), StoredVersions(pipeline)))
     info.raise_on_failed_jobs()
     load_id = info.loads_ids[-1] if info.loads_ids else None
     return _summarise(system, warehouse, load_id)

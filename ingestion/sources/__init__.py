@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ingestion.landing import LandingFile
 from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, ExportReader
+from ingestion.versions import StoredVersions
 
 REJECTS_TABLE = "_rejects"
 FILES_TABLE = "_files"
@@ -35,13 +36,16 @@ LATER_FILE_FIRST = newest_first("_source_file")
 """For exports without a modified time: file names sort in delivery order, the later one wins."""
 
 
-def export_rows(files: Sequence[LandingFile]) -> Iterator[Any]:
-    """A resource body: every file's typed rows, then its rejects and ledger entry."""
+def export_rows(files: Sequence[LandingFile], stored: StoredVersions | None) -> Iterator[Any]:
+    """A resource body: every file's typed rows, then its rejects and ledger entry. With
+    `stored`, rows older than the warehouse's version of their key are left out (they still
+    count as loaded: the newer version they lost to is in the table)."""
     for file in files:
         reader = ExportReader(file)
         for chunk in reader.chunks():
-            if chunk.rows.num_rows:
-                yield chunk.rows
+            rows = stored.drop_stale(file.spec, chunk.rows) if stored else chunk.rows
+            if rows.num_rows:
+                yield rows
             if chunk.rejects.num_rows:
                 yield _bookkeeping(chunk.rejects, REJECTS_TABLE, REJECTS_SCHEMA)
         yield _bookkeeping(reader.ledger(), FILES_TABLE, LEDGER_SCHEMA)

@@ -61,6 +61,27 @@ def test_corrected_redelivery_in_a_later_run_replaces_the_record(landing, wareho
     assert rows == [("1", "Nguyễn"), ("2", "Nguyen")]
 
 
+def test_older_version_delivered_in_a_later_run_does_not_replace_the_newer(landing, warehouse):
+    write(
+        landing,
+        "hubspot/contacts_20261102.csv",
+        CONTACTS_HEADER,
+        contact("1", last_name="Newer", modified="2026-11-02 08:00"),
+    )
+    load_all(landing, warehouse, ["hubspot"])
+    write(
+        landing,
+        "hubspot/contacts_20261103_resend.csv",
+        CONTACTS_HEADER,
+        contact("1", last_name="Older", modified="2026-10-01 08:00"),
+        contact("2", last_name="Fresh", modified="2026-10-01 08:00"),
+    )
+    (summary,) = load_all(landing, warehouse, ["hubspot"])
+    assert (summary.rows_read, summary.rows_loaded) == (2, 2)
+    rows = query(warehouse, "select record_id, last_name from raw_hubspot.contacts order by 1")
+    assert rows == [("1", "Newer"), ("2", "Fresh")]
+
+
 def test_newest_modified_time_wins_within_one_run_whatever_the_file_order(landing, warehouse):
     write(
         landing,

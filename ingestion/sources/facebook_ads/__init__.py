@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -18,17 +19,20 @@ from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
     write_disposition=MERGE,
     columns=LATER_FILE_FIRST,
 )
-def insights(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def insights(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(name="leads", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def leads(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def leads(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.source(name="facebook_ads", max_table_nesting=0)
-def facebook_ads(files: Sequence[LandingFile]) -> Iterator[DltResource]:
-    """`files`: the new landing files of this system (the increment the ledger lets through)."""
-    yield insights(files_of(files, "insights"))
-    yield leads(files_of(files, "leads"))
+def facebook_ads(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through);
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
+    yield insights(files_of(files, "insights"), stored)
+    yield leads(files_of(files, "leads"), stored)

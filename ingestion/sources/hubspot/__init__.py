@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import MERGE, export_rows, files_of, newest_first
+from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -18,8 +19,8 @@ from ingestion.sources import MERGE, export_rows, files_of, newest_first
     write_disposition=MERGE,
     columns=newest_first("last_modified_date"),
 )
-def contacts(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def contacts(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(
@@ -28,12 +29,15 @@ def contacts(files: Sequence[LandingFile]) -> Iterator[Any]:
     write_disposition=MERGE,
     columns=newest_first("last_modified_date"),
 )
-def deals(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def deals(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.source(name="hubspot", max_table_nesting=0)
-def hubspot(files: Sequence[LandingFile]) -> Iterator[DltResource]:
-    """`files`: the new landing files of this system (the increment the ledger lets through)."""
-    yield contacts(files_of(files, "contacts"))
-    yield deals(files_of(files, "deals"))
+def hubspot(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through);
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
+    yield contacts(files_of(files, "contacts"), stored)
+    yield deals(files_of(files, "deals"), stored)

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import APPEND, MERGE, export_rows, files_of, newest_first
+from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -19,8 +20,8 @@ from ingestion.sources import APPEND, MERGE, export_rows, files_of, newest_first
     write_disposition=MERGE,
     columns=newest_first("last_changed"),
 )
-def subscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def subscribed(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(
@@ -30,8 +31,10 @@ def subscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
     write_disposition=MERGE,
     columns=newest_first("last_changed"),
 )
-def unsubscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def unsubscribed(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(
@@ -41,19 +44,24 @@ def unsubscribed(files: Sequence[LandingFile]) -> Iterator[Any]:
     write_disposition=MERGE,
     columns=newest_first("last_changed"),
 )
-def cleaned(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def cleaned(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(name="campaign_activity", write_disposition=APPEND)
-def campaign_activity(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def campaign_activity(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.source(name="mailchimp", max_table_nesting=0)
-def mailchimp(files: Sequence[LandingFile]) -> Iterator[DltResource]:
-    """`files`: the new landing files of this system (the increment the ledger lets through)."""
-    yield subscribed(files_of(files, "subscribed"))
-    yield unsubscribed(files_of(files, "unsubscribed"))
-    yield cleaned(files_of(files, "cleaned"))
-    yield campaign_activity(files_of(files, "campaign_activity"))
+def mailchimp(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through);
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
+    yield subscribed(files_of(files, "subscribed"), stored)
+    yield unsubscribed(files_of(files, "unsubscribed"), stored)
+    yield cleaned(files_of(files, "cleaned"), stored)
+    yield campaign_activity(files_of(files, "campaign_activity"), stored)

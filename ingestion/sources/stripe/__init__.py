@@ -10,26 +10,30 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.versions import StoredVersions
 
 
 @dlt.resource(name="customers", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def customers(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def customers(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(name="charges", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def charges(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def charges(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.resource(name="refunds", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def refunds(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def refunds(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.source(name="stripe", max_table_nesting=0)
-def stripe(files: Sequence[LandingFile]) -> Iterator[DltResource]:
-    """`files`: the new landing files of this system (the increment the ledger lets through)."""
-    yield customers(files_of(files, "customers"))
-    yield charges(files_of(files, "charges"))
-    yield refunds(files_of(files, "refunds"))
+def stripe(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through);
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
+    yield customers(files_of(files, "customers"), stored)
+    yield charges(files_of(files, "charges"), stored)
+    yield refunds(files_of(files, "refunds"), stored)

@@ -10,16 +10,22 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
     name="transactions", primary_key="vnp_txnref", write_disposition=MERGE, columns=LATER_FILE_FIRST
 )
-def transactions(files: Sequence[LandingFile]) -> Iterator[Any]:
-    yield from export_rows(files)
+def transactions(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[Any]:
+    yield from export_rows(files, stored)
 
 
 @dlt.source(name="vnpay", max_table_nesting=0)
-def vnpay(files: Sequence[LandingFile]) -> Iterator[DltResource]:
-    """`files`: the new landing files of this system (the increment the ledger lets through)."""
-    yield transactions(files_of(files, "transactions"))
+def vnpay(
+    files: Sequence[LandingFile], stored: StoredVersions | None = None
+) -> Iterator[DltResource]:
+    """`files`: the new landing files of this system (the increment the ledger lets through);
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
+    yield transactions(files_of(files, "transactions"), stored)
