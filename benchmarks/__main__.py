@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from benchmarks import machine, report
 from benchmarks.datasets import SIZES, ensure_dataset
 from benchmarks.measure import run_in_child
-from benchmarks.registry import STAGES, BenchContext
+from benchmarks.registry import STAGES, BenchContext, Stage
 from benchmarks.stages import ingestion  # noqa: F401  (registers the stage)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,24 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stages {unsupported} do not run on engine {args.engine}")
         return 2
     data_dir = ensure_dataset(args.data, args.size)
-    context = BenchContext(args.size, args.engine, data_dir, args.data / "work" / args.size)
-    results: list[report.MeasurementResult] = []
-    for stage in stages:
-        for measurement in stage.measurements:
-            runs = []
-            for run in range(args.runs):
-                result = run_in_child(measurement.target, measurement.kwargs(context, run))
-                print(
-                    f"{stage.name} | {measurement.name} | run {run + 1}: "
-                    f"{result.wall_seconds:.2f} s, {result.outcome['rows']:,} rows, "
-                    f"peak RSS {result.peak_rss_bytes / 2**20:,.0f} MB",
-                    flush=True,
-                )
-                runs.append(result)
-                shutil.rmtree(context.work_dir, ignore_errors=True)
-            results.append(
-                report.MeasurementResult(stage.name, measurement.name, measurement.reference, runs)
-            )
+    work_dir = args.data / "work" / args.size / f"run-{os.getpid()}"
+    context = BenchContext(args.size, args.engine, data_dir, work_dir)
+    try:
+        results = _measure(stages, context, args.runs)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
     marker = json.loads((data_dir / ".complete").read_text())
     note = (
         f"`{data_dir.relative_to(ROOT) if data_dir.is_relative_to(ROOT) else data_dir}`, "
@@ -64,6 +53,32 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     report.append(args.report, section)
     return 0
+
+
+def _measure(
+    stages: list[Stage], context: BenchContext, runs: int
+) -> list[report.MeasurementResult]:
+    """Every run in its own child process; the work folder is this process's alone, as other
+    benchmark runs may share the machine and `data/bench`."""
+    results: list[report.MeasurementResult] = []
+    for stage in stages:
+        for measurement in stage.measurements:
+            outcomes = []
+            for run in range(runs):
+                result = run_in_child(measurement.target, measurement.kwargs(context, run))
+                print(
+                    f"{stage.name} | {measurement.name} | run {run + 1}: "
+                    f"{result.wall_seconds:.2f} s, {result.outcome['rows']:,} rows, "
+                    f"peak RSS {result.peak_rss_bytes / 2**20:,.0f} MB",
+                    flush=True,
+                )
+                outcomes.append(result)
+            results.append(
+                report.MeasurementResult(
+                    stage.name, measurement.name, measurement.reference, outcomes
+                )
+            )
+    return results
 
 
 def _landing_megabytes(landing: Path) -> float:
