@@ -53,10 +53,22 @@ SPECS = {
 }
 
 
+ANALYST_MODELS = {
+    "segments/custom/frequent_buyers.sql": (
+        "{{ config(tags=['segment']) }}\n"
+        "select customer_id from {{ ref('customer_traits') }} where orders_count >= 3\n"
+    ),
+    "segments/custom/_custom__models.yml": (
+        "version: 2\nmodels:\n  - name: frequent_buyers\n"
+        "    description: Three orders or more.\n    meta: {owner: analytics}\n"
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("segments_cli")
-    project = write_sandbox(root / "project", SPECS, CUSTOMERS, TRAITS, EVENTS)
+    project = write_sandbox(root / "project", SPECS, CUSTOMERS, TRAITS, EVENTS, ANALYST_MODELS)
     warehouse = root / "warehouse.duckdb"
     dbt_build(project, "2026-11-01 00:00:00", warehouse)
     return project, warehouse
@@ -83,8 +95,9 @@ def test_list_shows_name_owner_size_and_last_refresh(cli_env, capsys) -> None:
     assert main(["segments", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["segment", "kind", "owner", "size", "last", "refreshed"]
-    assert lines[1].split() == ["recent_buyers", "spec", "crm", "1", "2026-11-01", "00:00"]
-    assert lines[2].split() == ["vn_customers", "spec", "growth-vn", "2", "2026-11-01", "00:00"]
+    assert lines[1].split() == ["frequent_buyers", "model", "analytics", "2", "2026-11-01", "00:00"]
+    assert lines[2].split() == ["recent_buyers", "spec", "crm", "1", "2026-11-01", "00:00"]
+    assert lines[3].split() == ["vn_customers", "spec", "growth-vn", "2", "2026-11-01", "00:00"]
 
 
 @pytest.mark.slow
@@ -114,6 +127,14 @@ def test_preview_evaluates_the_current_spec_not_the_last_build(cli_env, capsys) 
     finally:
         spec_path.write_text(original)
     assert "segment recent_buyers: 0 members" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_preview_of_an_analyst_model_segment(cli_env, capsys) -> None:
+    assert main(["segments", "preview", "frequent_buyers"]) == 0
+    out = capsys.readouterr().out
+    assert "segment frequent_buyers: 2 members" in out
+    assert "an@example.com" in out and "carol@example.com" in out
 
 
 @pytest.mark.slow
