@@ -15,6 +15,7 @@ import unicodedata
 import phonenumbers
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def sha256_hex(value: str) -> str:
@@ -37,6 +38,8 @@ def phone_e164(phone: str | None, default_region: str | None = None) -> str | No
     """E.164 with '+', or None when the number cannot be parsed as a valid number."""
     if phone is None or not phone.strip():
         return None
+    if _E164.match(phone):  # the marts already hold E.164; parsing is the slow path
+        return phone
     region = (default_region or "").upper() or None
     try:
         parsed = phonenumbers.parse(phone, None if phone.strip().startswith("+") else region)

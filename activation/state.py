@@ -60,7 +60,6 @@ _EMPTY_STATE = (
     "(select null::varchar as sync, null::varchar as member_key, null::varchar as payload_hash,"
     " null::varchar as payload where $sync is null and false)"
 )
-_EMPTY_SUPPRESSIONS = "(select null::varchar as identifier_hash where false)"
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -127,16 +126,23 @@ def diff_sql(
             " marts.customer_traits have: " + ", ".join(sorted(columns))
         )
     state = "activation.sync_state" if _table_exists(conn, "activation", "sync_state") else None
-    suppressions = (
-        "activation.suppressions"
-        if _table_exists(conn, "activation", "suppressions")
-        else _EMPTY_SUPPRESSIONS
+    has_suppressions = _table_exists(conn, "activation", "suppressions") and bool(
+        conn.execute("select count(*) from activation.suppressions").fetchone()[0]
     )
     payload = ", ".join(f"{_quote(name)} := {_quote(col)}" for name, col in sync.fields.items())
     payload_sql = f"to_json(struct_pack({payload}))::varchar" if payload else "'{}'"
     key_sql = _member_key_sql(sync.member_key)
-    email_sql = "lower(trim(email))" if "email" in columns else "null"
-    phone_sql = "phone" if "phone" in columns else "null"
+    suppression = "true"
+    if has_suppressions:
+        suppression = " and ".join(
+            f"coalesce(sha256({value}), '') not in"
+            " (select identifier_hash from activation.suppressions)"
+            for value in (
+                "lower(trim(email))" if "email" in columns else "null",
+                "phone" if "phone" in columns else "null",
+                "cast(customer_id as varchar)",
+            )
+        )
     updates = sync.mode is not SyncMode.ADD_ONLY
     mirror = sync.mode is SyncMode.MIRROR
     state_sql = (
@@ -145,53 +151,67 @@ def diff_sql(
         else _EMPTY_STATE
     )
     sql = f"""
-    with suppressed as (select identifier_hash from {suppressions}),
-    people as (
+    with people as (
         select
             {key_sql} as member_key,
             customer_id,
             m.customer_id is not null as in_segment,
-            ({_consent_sql(purpose, columns)})
-              and coalesce(sha256({email_sql}), '') not in (select identifier_hash from suppressed)
-              and coalesce(sha256({phone_sql}), '') not in (select identifier_hash from suppressed)
-              and sha256(cast(customer_id as varchar))
-                  not in (select identifier_hash from suppressed) as allowed,
+            ({_consent_sql(purpose, columns)}) and {suppression} as allowed,
             case when m.customer_id is not null then {payload_sql} end as payload
         from marts.customers
         left join marts.customer_traits using (customer_id)
-        left join (
-            select distinct customer_id from marts.segment_memberships where segment = $segment
+        {"inner" if mirror else "left"} join (
+            select customer_id from marts.segment_memberships where segment = $segment
         ) as m using (customer_id)
     ),
-    keyed as (
+    keyed as materialized (
         select
             member_key,
             bool_or(in_segment) as in_segment,
             bool_and(allowed) as allowed,
-            arg_min(payload, customer_id) filter (where in_segment) as payload
+            arg_min(payload, customer_id) filter (where in_segment) as payload,
+            md5(arg_min(payload, customer_id) filter (where in_segment)) as payload_hash
         from people
         where member_key is not null
         group by member_key
     ),
-    eligible as (select member_key, payload from keyed where in_segment and allowed),
     state as {state_sql},
+    compared as (
+        select
+            coalesce(k.member_key, s.member_key) as member_key,
+            coalesce(k.in_segment and k.allowed, false) as eligible,
+            coalesce(k.allowed, true) as allowed,
+            s.member_key is not null as acknowledged,
+            k.payload,
+            k.payload_hash,
+            s.payload as sent_payload,
+            s.payload_hash as sent_hash
+        from keyed as k full outer join state as s using (member_key)
+    ),
     changes as (
-        select 'add' as kind, e.member_key, e.payload
-        from eligible as e anti join state as s using (member_key)
-        union all
-        select 'update', e.member_key, e.payload
-        from eligible as e join state as s using (member_key)
-        where {str(updates).lower()} and md5(e.payload) <> s.payload_hash
-        union all
-        select 'remove', s.member_key, s.payload
-        from state as s left join keyed as k using (member_key)
-        where not coalesce(k.in_segment and k.allowed, false)
-          and ({str(mirror).lower()} or not coalesce(k.allowed, true))
+        select
+            case
+                when eligible and not acknowledged then 'add'
+                when eligible and {str(updates).lower()} and payload_hash <> sent_hash
+                    then 'update'
+                when not eligible and acknowledged and ({str(mirror).lower()} or not allowed)
+                    then 'remove'
+            end as kind,
+            member_key,
+            case when eligible then payload else sent_payload end as payload
+        from compared
         union all
         select 'skipped_consent', member_key, null from keyed where in_segment and not allowed
         union all
-        select 'skipped_missing_key', null, null from people where in_segment and member_key is null
+        select 'skipped_missing_key', null, null
+        from marts.customers
+        left join marts.customer_traits using (customer_id)
+        semi join (
+            select customer_id from marts.segment_memberships where segment = $segment
+        ) as m using (customer_id)
+        where {key_sql} is null
     )
     select kind, member_key, sha256(member_key) as member_hash, payload from changes
+    where kind is not null
     """
     return sql, {"segment": sync.segment, "sync": sync.name}

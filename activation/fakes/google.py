@@ -121,6 +121,7 @@ class FakeGoogleDataManager(FakeApi):
             )
         if body.get("validateOnly"):
             return FakeResponse(200, {"requestId": str(uuid.uuid4())})
+        self.accepted_data()
         with self.lock:
             if ingest:
                 self.members.update(parsed)

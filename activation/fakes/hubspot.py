@@ -112,6 +112,7 @@ class FakeHubSpot(FakeApi):
             "startedAt": now,
             "completedAt": now,
         }
+        self.accepted_data()
         if errors:
             body.update(errors=errors, numErrors=len(errors))
         return FakeResponse(207 if errors else 200, body)

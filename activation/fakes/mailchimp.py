@@ -127,6 +127,7 @@ class FakeMailchimp(FakeApi):
                 stored["merge_fields"].update(member.get("merge_fields") or {})
                 stored["tags"].update(member.get("tags") or [])
                 (updated if existing else created).append({"email_address": email})
+        self.accepted_data()
         return FakeResponse(
             200,
             {
@@ -151,6 +152,7 @@ class FakeMailchimp(FakeApi):
                     self.members[email]["tags"].discard(tag["name"])
                 else:
                     self.members[email]["tags"].add(tag["name"])
+        self.accepted_data()
         return FakeResponse(204)
 
     def tagged(self, tag: str) -> set[str]:

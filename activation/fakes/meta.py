@@ -144,6 +144,7 @@ class FakeMeta(FakeApi):
                 if error:
                     return graph_error(f"(#100) {error}", 100)
             self.rows_received += len(data)
+            self.accepted_data()
             if method == "POST":
                 self.members.update(accepted)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 import unicodedata
@@ -63,10 +64,11 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
 def is_hex64(value: object) -> bool:
-    return (
-        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-    )
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
 def wrong_variants(value: str) -> set[str]:
@@ -120,6 +122,7 @@ class FakeApi:
         self.throttled = 0
         self._active = 0
         self.peak_concurrency = 0
+        self.data_requests_at: list[float] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -128,6 +131,12 @@ class FakeApi:
 
     def throttle_response(self, reason: str) -> FakeResponse:
         return FakeResponse(429, {"error": reason}, {"Retry-After": "1"})
+
+    def accepted_data(self) -> None:
+        """Subclasses call this when a request carrying audience data is accepted: benchmarks
+        measure the send rate over these."""
+        with self.lock:
+            self.data_requests_at.append(time.monotonic())
 
     def _dispatch(self, request: FakeRequest) -> FakeResponse:
         with self.lock:

@@ -49,6 +49,7 @@ class FakeWebhook(FakeApi):
         refused = [r["key"] for r in records if r.get("key") in self.reject_keys]
         if refused:
             return FakeResponse(422, {"error": f"record {refused[0]} refused"})
+        self.accepted_data()
         with self.lock:
             self.batches += 1
             for record in records:

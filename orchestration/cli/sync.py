@@ -27,24 +27,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _resolve_paths(config: ActivationConfig, root: Path) -> None:
+    """Relative output folders: `data/...` under the data folder (CDP_DATA_DIR), as the Dagster
+    assets resolve them, anything else under the project."""
     for destination in config.destinations.values():
-        if "output_dir" in destination and not Path(destination["output_dir"]).is_absolute():
-            destination["output_dir"] = str(root / destination["output_dir"])
+        output_dir = Path(destination.get("output_dir") or "")
+        if "output_dir" not in destination or output_dir.is_absolute():
+            continue
+        if output_dir.parts and output_dir.parts[0] == "data":
+            destination["output_dir"] = str(settings.data_dir().joinpath(*output_dir.parts[1:]))
+        else:
+            destination["output_dir"] = str(root / output_dir)
 
 
 def _report(result: SyncResult) -> None:
     if result.dry_run:
         planned = ", ".join(f"{count} {op}" for op, count in result.planned.items())
-        print(f"{result.sync} -> {result.destination} (dry run, nothing sent): would send "
-              f"{planned}; skipped for consent/suppression {result.skipped_consent}, "
-              f"without member key {result.skipped_missing_key}")  # fmt: skip
+        print(
+            f"{result.sync} -> {result.destination} (dry run, nothing sent): would send "
+            f"{planned}; skipped for consent/suppression {result.skipped_consent}, "
+            f"without member key {result.skipped_missing_key}"
+        )
         for operation, rows in result.sample.items():
             for row in rows:
                 print(f"  {operation}: {row}")
         return
-    print(f"{result.sync} -> {result.destination} [{result.status}] run {result.run_id}: "
-          f"{result.added} added, {result.updated} updated, {result.removed} removed, "
-          f"{result.failed} failed, {result.skipped_consent} skipped for consent")  # fmt: skip
+    print(
+        f"{result.sync} -> {result.destination} [{result.status}] run {result.run_id}: "
+        f"{result.added} added, {result.updated} updated, {result.removed} removed, "
+        f"{result.failed} failed, {result.skipped_consent} skipped for consent"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     exit_code = 0
     for name in names:
         try:
-            result = run_sync(settings.warehouse_path(), config, name, secrets,
-                              dry_run=args.dry_run)  # fmt: skip
+            result = run_sync(
+                settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run
+            )
         except (ConfigError, MissingSecretError, ConnectionCheckError, ValueError) as error:
             print(f"{name}: error: {error}", file=sys.stderr)
             exit_code = 1
