@@ -78,6 +78,7 @@ class ExportReader:
                 "_source_file", pa.array([self.file.source_file] * rows.num_rows, pa.string())
             )
             rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
+            rows = _keys_not_null(rows, spec.key)
             rejects = self._rejects(parsed)
             self.rows_read += parsed.rows_read
             self.rows_loaded += rows.num_rows
@@ -119,6 +120,14 @@ class ExportReader:
             },
             schema=REJECTS_SCHEMA,
         )
+
+
+def _keys_not_null(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Key columns as dlt declares them (not null); rows without a key were rejected already."""
+    schema = pa.schema(
+        [field.with_nullable(False) if field.name in key else field for field in rows.schema]
+    )
+    return rows.cast(schema)
 
 
 def _unique(names: list[str]) -> list[str]:
