@@ -206,7 +206,8 @@ def run_sync(
         _plan(conn, result, sample_size)
         if dry_run:
             return result
-        destination.check_connection()
+        if any(result.planned.values()):  # an unchanged audience makes no request at all
+            destination.check_connection()
         conn.execute(
             "insert into activation.sync_runs (run_id, sync, destination, started_at,"
             " skipped_consent, skipped_missing_key, status)"

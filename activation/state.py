@@ -8,8 +8,6 @@ or is suppressed is removed from the destination even when the sync does not mir
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import duckdb
 
 from activation.config import ConsentPurpose, SyncConfig, SyncMode
@@ -79,31 +77,40 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def mart_columns(conn: duckdb.DuckDBPyConnection) -> set[str]:
+def mart_columns(conn: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Column name -> the qualified references to it (`c.x` customers first, then `t.x` traits):
+    both marts may carry a column (e.g. `is_unsubscribed`), so every reference is qualified."""
     rows = conn.execute(
-        "select column_name from information_schema.columns where table_schema = 'marts'"
-        " and table_name in ('customers', 'customer_traits')"
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'marts' and table_name in ('customers', 'customer_traits')"
+        " order by table_name"
     ).fetchall()
-    return {row[0] for row in rows}
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        alias = "c" if table == "customers" else "t"
+        found.setdefault(column, []).append(f"{alias}.{_quote(column)}")
+    return found
 
 
-def _consent_sql(purpose: ConsentPurpose, columns: Iterable[str]) -> str:
-    available = set(columns)
+def _consent_sql(purpose: ConsentPurpose, columns: dict[str, list[str]]) -> str:
+    """Conservative: a missing consent is no consent, and an opt-out flag in either mart counts."""
     if purpose is ConsentPurpose.EMAIL:
-        parts = ["coalesce(email_marketing_consent, false)"]
+        parts = [f"coalesce({ref}, false)" for ref in columns.get("email_marketing_consent", [])]
         parts += [
-            f"not coalesce({flag}, false)"
+            f"not coalesce({ref}, false)"
             for flag in ("is_unsubscribed", "is_bounced")
-            if flag in available
+            for ref in columns.get(flag, [])
         ]
-        return " and ".join(parts)
+        return " and ".join(parts or ["false"])
     if purpose is ConsentPurpose.ADS:
-        return "coalesce(ads_consent, false)"
+        return (
+            " and ".join(f"coalesce({ref}, false)" for ref in columns.get("ads_consent", []))
+            or "false"
+        )
     return "true"
 
 
-def _member_key_sql(member_key: str) -> str:
-    column = _quote(member_key)
+def _member_key_sql(column: str, member_key: str) -> str:
     if member_key == "email":
         return f"nullif(lower(trim({column})), '')"
     return f"nullif(trim(cast({column} as varchar)), '')"
@@ -119,7 +126,7 @@ def diff_sql(
     """
     columns = mart_columns(conn)
     wanted = {sync.member_key, *sync.fields.values()}
-    unknown = sorted(wanted - columns)
+    unknown = sorted(wanted - set(columns))
     if unknown:
         raise ValueError(
             f"sync {sync.name!r} maps unknown mart columns {unknown}; marts.customers and"
@@ -129,18 +136,18 @@ def diff_sql(
     has_suppressions = _table_exists(conn, "activation", "suppressions") and bool(
         conn.execute("select count(*) from activation.suppressions").fetchone()[0]
     )
-    payload = ", ".join(f"{_quote(name)} := {_quote(col)}" for name, col in sync.fields.items())
+    payload = ", ".join(f"{_quote(name)} := {columns[col][0]}" for name, col in sync.fields.items())
     payload_sql = f"to_json(struct_pack({payload}))::varchar" if payload else "'{}'"
-    key_sql = _member_key_sql(sync.member_key)
+    key_sql = _member_key_sql(columns[sync.member_key][0], sync.member_key)
     suppression = "true"
     if has_suppressions:
         suppression = " and ".join(
             f"coalesce(sha256({value}), '') not in"
             " (select identifier_hash from activation.suppressions)"
             for value in (
-                "lower(trim(email))" if "email" in columns else "null",
-                "phone" if "phone" in columns else "null",
-                "cast(customer_id as varchar)",
+                f"lower(trim({columns['email'][0]}))" if "email" in columns else "null",
+                columns["phone"][0] if "phone" in columns else "null",
+                "cast(c.customer_id as varchar)",
             )
         )
     updates = sync.mode is not SyncMode.ADD_ONLY
@@ -158,8 +165,8 @@ def diff_sql(
             m.customer_id is not null as in_segment,
             ({_consent_sql(purpose, columns)}) and {suppression} as allowed,
             case when m.customer_id is not null then {payload_sql} end as payload
-        from marts.customers
-        left join marts.customer_traits using (customer_id)
+        from marts.customers as c
+        left join marts.customer_traits as t using (customer_id)
         {"inner" if mirror else "left"} join (
             select customer_id from marts.segment_memberships where segment = $segment
         ) as m using (customer_id)
@@ -204,8 +211,8 @@ def diff_sql(
         select 'skipped_consent', member_key, null from keyed where in_segment and not allowed
         union all
         select 'skipped_missing_key', null, null
-        from marts.customers
-        left join marts.customer_traits using (customer_id)
+        from marts.customers as c
+        left join marts.customer_traits as t using (customer_id)
         semi join (
             select customer_id from marts.segment_memberships where segment = $segment
         ) as m using (customer_id)
