@@ -74,7 +74,14 @@ def run(args: argparse.Namespace) -> int:
             result = run_sync(
                 settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run
             )
-        except (ConfigError, MissingSecretError, ConnectionCheckError, ValueError) as error:
+        except MissingSecretError as error:
+            if args.name:
+                print(f"{name}: error: {error}", file=sys.stderr)
+                exit_code = 1
+            else:
+                print(f"{name}: skipped, destination not configured: {error}")
+            continue
+        except (ConfigError, ConnectionCheckError, ValueError) as error:
             print(f"{name}: error: {error}", file=sys.stderr)
             exit_code = 1
             continue

@@ -53,3 +53,22 @@ def test_unknown_sync_name_fails(tmp_path, config_dir, monkeypatch, capsys):
     monkeypatch.setenv("CDP_WAREHOUSE", str(build_warehouse(tmp_path / "wh.duckdb", people(1))))
     assert main(["sync", "nope", "--config-dir", str(config_dir)]) == 1
     assert "unknown sync" in capsys.readouterr().err
+
+
+def test_unconfigured_destination_is_skipped_when_running_all_but_fails_by_name(
+    tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "destinations.yml").write_text(
+        "destinations:\n  hs: {type: hubspot, secret: destinations.hs.token}\n"
+    )
+    (folder / "syncs.yml").write_text(
+        "syncs:\n  - {name: to_hs, segment: vip, destination: hs, fields: {email: email}}\n"
+    )
+    monkeypatch.setenv("CDP_WAREHOUSE", str(build_warehouse(tmp_path / "wh.duckdb", people(2))))
+    monkeypatch.delenv("DESTINATIONS__HS__TOKEN", raising=False)
+    assert main(["sync", "--config-dir", str(folder)]) == 0
+    assert "skipped, destination not configured" in capsys.readouterr().out
+    assert main(["sync", "to_hs", "--config-dir", str(folder)]) == 1
+    assert "DESTINATIONS__HS__TOKEN" in capsys.readouterr().err
