@@ -1,4 +1,9 @@
-"""The analysts' read-only copy of the warehouse, republished after every successful dbt build."""
+"""The analysts' read-only copy of the warehouse, republished after every successful dbt build.
+
+The copy depends directly on every dbt model, so a failed blocking check on any of them (a dbt
+test or a guardrail) holds it back like the syncs: analysts keep the last good snapshot until
+someone has looked at the suspicious change.
+"""
 
 import hashlib
 from collections.abc import Sequence

@@ -140,7 +140,7 @@ def test_rerun_without_new_files_loads_nothing(orchestrated_copy: Path) -> None:
     assert {m.metadata["rows_loaded"].value for m in loads if "rows_loaded" in m.metadata} == {0}
 
 
-def test_tripped_guardrail_holds_back_every_sync_but_still_serves_the_marts(
+def test_tripped_guardrail_holds_back_every_sync_and_keeps_the_last_good_serving_copy(
     orchestrated_copy: Path,
 ) -> None:
     serving = _serving(orchestrated_copy)
@@ -157,9 +157,10 @@ def test_tripped_guardrail_holds_back_every_sync_but_still_serves_the_marts(
         e.step_materialization_data.materialization.asset_key.path[0]
         for e in result.get_asset_materialization_events()
     }
+    assert "marts" in materialized
     assert "activation" not in materialized
-    assert "serving" in materialized
-    assert serving.stat().st_mtime_ns != published_before
+    assert "serving" not in materialized
+    assert serving.stat().st_mtime_ns == published_before
     (failure,) = read_run_failures(orchestrated_copy / "data" / "ops")
     assert failure.run_id == result.run_id
     assert os.environ["CDP_DATA_DIR"] == str(orchestrated_copy / "data")
