@@ -62,6 +62,14 @@ def _batches(
         yield [Record(r["member_key"], r["member_hash"], json.loads(r["payload"])) for r in rows]
 
 
+def _scrub(error: str | None, member_key: str) -> str | None:
+    """Destinations echo the identifier in errors ("x@y.com looks fake"); the log keeps only the
+    member's hash, so the plaintext key is masked."""
+    if error is None:
+        return None
+    return error.replace(member_key, "<member>") if member_key else error
+
+
 class _Acknowledger:
     """Writes one batch's outcomes to state, log and run counts in one transaction."""
 
@@ -80,9 +88,10 @@ class _Acknowledger:
             {
                 "member_key": [r.member_key for r in records],
                 "member_hash": [r.member_hash for r in records],
-                "payload": [json.dumps(r.fields, sort_keys=False, default=str) for r in records],
                 "ok": [o.ok for o in outcomes],
-                "error": [o.error for o in outcomes],
+                "error": [
+                    _scrub(o.error, r.member_key) for o, r in zip(outcomes, records, strict=True)
+                ],
             }
         )
         ok = sum(o.ok for o in outcomes)

@@ -27,6 +27,7 @@ from activation.destinations.base import (
     Record,
     SyncContext,
 )
+from activation.secrets import SecretResolver
 
 
 class FilesSettings(DestinationSettings):
@@ -55,8 +56,8 @@ class FilesDestination(Destination):
     settings_model = FilesSettings
     settings: FilesSettings
 
-    def __init__(self, settings: FilesSettings, secrets: object) -> None:
-        super().__init__(settings, secrets)  # type: ignore[arg-type]
+    def __init__(self, settings: FilesSettings, secrets: SecretResolver) -> None:
+        super().__init__(settings, secrets)
         self._parts = 0
 
     def _folder(self, context: SyncContext) -> Path:
