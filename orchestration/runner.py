@@ -41,6 +41,7 @@ def run_pipeline(
     defs = build_definitions(project, resources)
     job = defs.resolve_job_def(FULL_CHAIN_JOB)
     result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         instance=instance,
         raise_on_error=False,
         asset_selection=list(selection) if selection is not None else None,
