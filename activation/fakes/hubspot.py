@@ -41,6 +41,7 @@ class FakeHubSpot(FakeApi):
         self.access_token = access_token
         self.reject_emails = set(reject_emails)
         self.contacts: dict[str, dict[str, Any]] = {}
+        self.upserts = 0
 
     def throttle_response(self, reason: str) -> FakeResponse:
         body = {
@@ -93,6 +94,7 @@ class FakeHubSpot(FakeApi):
                         }
                     )
                     continue
+                self.upserts += 1
                 new = email not in self.contacts
                 contact = self.contacts.setdefault(email, {"id": str(len(self.contacts) + 1)})
                 contact.update(item.get("properties") or {})

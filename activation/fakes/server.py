@@ -123,6 +123,8 @@ class FakeApi:
         self._active = 0
         self.peak_concurrency = 0
         self.data_requests_at: list[float] = []
+        self.outage_after: int | None = None
+        """Answer 503 to every request after this many (an outage mid-run), until reset."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -144,7 +146,10 @@ class FakeApi:
             self._active += 1
             self.peak_concurrency = max(self.peak_concurrency, self._active)
             too_many = self.max_concurrency is not None and self._active > self.max_concurrency
+            down = self.outage_after is not None and self.requests > self.outage_after
         try:
+            if down:
+                return FakeResponse(503, {"error": "service unavailable"})
             if too_many:
                 with self.lock:
                     self.throttled += 1

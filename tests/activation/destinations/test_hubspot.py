@@ -85,3 +85,19 @@ def test_bad_token_is_refused(tmp_path: Path):
     with FakeHubSpot(SECRET) as fake, pytest.raises(Exception, match="INVALID_AUTHENTICATION"):
         sync(warehouse, _settings(fake), fields=FIELDS, secret="nope")
     assert fake.contacts == {}
+
+
+def test_outage_mid_run_then_rerun_sends_each_contact_exactly_once(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(250))
+    with FakeHubSpot(SECRET) as fake:
+        fake.outage_after = 2  # the connection check and one batch, then 503s
+        first = sync(warehouse, _settings(fake, max_retries=2), fields=FIELDS)
+        assert (first.status, first.added, first.failed) == ("partial", 100, 150)
+        assert {row[2] for row in log_rows(warehouse) if row[1] == "failed"} == {
+            "POST /crm/v3/objects/contacts/batch/upsert: gave up after 3 attempts: HTTP 503"
+        }
+        fake.outage_after = None
+        second = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (second.status, second.added, second.failed) == ("success", 150, 0)
+        assert fake.upserts == 250
+        assert len(fake.contacts) == 250
