@@ -123,6 +123,8 @@ class FakeApi:
         self._active = 0
         self.peak_concurrency = 0
         self.data_requests_at: list[float] = []
+        self.latency = 0.0
+        """Seconds each request takes, so tests can hold connections open at once."""
         self.outage_after: int | None = None
         """Answer 503 to every request after this many (an outage mid-run), until reset."""
         self._server: ThreadingHTTPServer | None = None
@@ -148,6 +150,8 @@ class FakeApi:
             too_many = self.max_concurrency is not None and self._active > self.max_concurrency
             down = self.outage_after is not None and self.requests > self.outage_after
         try:
+            if self.latency:
+                time.sleep(self.latency)
             if down:
                 return FakeResponse(503, {"error": "service unavailable"})
             if too_many:

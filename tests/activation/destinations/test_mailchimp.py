@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from activation.destinations.base import ConnectionCheckError
@@ -42,7 +44,6 @@ def test_upserts_tagged_members_in_batches_of_at_most_500(tmp_path: Path):
 
 
 def test_fake_refuses_more_than_500_members_with_problem_json():
-    import httpx
 
     with FakeMailchimp(SECRET, "list1") as fake:
         members = [
@@ -131,3 +132,19 @@ def test_throttle_429s_are_retried_within_ten_connections_and_no_secret_is_logge
     assert len(fake.tagged("vip")) == 60
     assert SECRET not in caplog.text
     assert SECRET not in warehouse_text(warehouse)
+
+
+def test_fake_answers_429_beyond_ten_simultaneous_connections():
+
+    with FakeMailchimp(SECRET, "list1") as fake:
+        fake.latency = 0.5
+
+        def ping(_: int) -> httpx.Response:
+            return httpx.get(f"{fake.url}/3.0/ping", auth=("any", SECRET), timeout=10)
+
+        with ThreadPoolExecutor(12) as pool:
+            responses = list(pool.map(ping, range(12)))
+    throttled = [r for r in responses if r.status_code == 429]
+    assert throttled
+    assert all("10 simultaneous connections" in r.json()["detail"] for r in throttled)
+    assert sum(r.status_code == 200 for r in responses) >= 10
