@@ -1,19 +1,22 @@
 """Run one measurement in a child process and read its wall time and peak memory.
 
-Peak RSS comes from the kernel's accounting of the finished child (`wait4`): the largest
-resident set of the child or of any process it started and waited for. The wall time is the
-function's own, timed inside the child, so interpreter start-up is not counted.
+Peak RSS is the child's own high-water mark (`VmHWM`, which starts afresh at exec) or the
+largest of the processes it started and waited for, whichever is larger. `ru_maxrss` of the
+child alone would not do: Linux keeps it across exec, so it would include the harness's own
+memory at fork. The wall time is the function's own, timed inside the child, so interpreter
+start-up is not counted.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
+import resource
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _RESULT_PREFIX = "BENCH-RESULT "
@@ -31,13 +34,12 @@ def run_in_child(target: str, kwargs: dict[str, Any]) -> RunResult:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.wait()
     if process.returncode != 0:
         raise RuntimeError(f"benchmark {target} failed with exit code {process.returncode}")
     line = next(line for line in output.splitlines() if line.startswith(_RESULT_PREFIX))
     result = json.loads(line.removeprefix(_RESULT_PREFIX))
-    return RunResult(result["wall_seconds"], usage.ru_maxrss * 1024, result["outcome"])
+    return RunResult(result["wall_seconds"], result["peak_rss_bytes"], result["outcome"])
 
 
 def _child(target: str, kwargs_json: str) -> None:
@@ -47,7 +49,17 @@ def _child(target: str, kwargs_json: str) -> None:
     started = time.perf_counter()
     outcome = function(**kwargs)
     wall = time.perf_counter() - started
-    print(_RESULT_PREFIX + json.dumps({"wall_seconds": wall, "outcome": outcome}), flush=True)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    peak = max(_own_high_water_bytes(), children)
+    result = {"wall_seconds": wall, "peak_rss_bytes": peak, "outcome": outcome}
+    print(_RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def _own_high_water_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 if __name__ == "__main__":
