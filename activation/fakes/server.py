@@ -123,6 +123,8 @@ class FakeApi:
         self._active = 0
         self.peak_concurrency = 0
         self.data_requests_at: list[float] = []
+        self.throttle_next = 0
+        """Throttle this many requests from now on, whatever the rate (deterministic tests)."""
         self.latency = 0.0
         """Seconds each request takes, so tests can hold connections open at once."""
         self.outage_after: int | None = None
@@ -149,6 +151,8 @@ class FakeApi:
             self.peak_concurrency = max(self.peak_concurrency, self._active)
             too_many = self.max_concurrency is not None and self._active > self.max_concurrency
             down = self.outage_after is not None and self.requests > self.outage_after
+            forced = self.throttle_next > 0
+            self.throttle_next -= forced
         try:
             if self.latency:
                 time.sleep(self.latency)
@@ -158,7 +162,7 @@ class FakeApi:
                 with self.lock:
                     self.throttled += 1
                 return self.throttle_response("concurrency")
-            if not self.limiter.allow():
+            if forced or not self.limiter.allow():
                 with self.lock:
                     self.throttled += 1
                 return self.throttle_response("rate")

@@ -59,6 +59,7 @@ def test_client_errors_are_returned_not_retried():
 @pytest.mark.slow
 def test_google_fake_throttle_carries_retry_after():
     with FakeGoogleDataManager("t", "1", "2", rate_limit=1) as fake:
+        fake.throttle_next = 1
         statuses = [
             httpx.post(f"{fake.url}/v1/audienceMembers:ingest", json={}).status_code
             for _ in range(3)

@@ -114,6 +114,7 @@ def test_throttle_429s_are_retried_within_ten_connections_and_no_secret_is_logge
     warehouse = build_warehouse(tmp_path / "wh.duckdb", people(60))
     caplog.set_level(logging.DEBUG)
     with FakeMailchimp(SECRET, "list1", rate_limit=10) as fake:
+        fake.throttle_next = 3  # and the rate limit may throttle more
         result = sync(
             warehouse,
             _settings(

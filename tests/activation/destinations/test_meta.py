@@ -114,6 +114,7 @@ def test_invalid_row_fails_alone_and_others_are_acknowledged(tmp_path: Path):
 def test_throttling_error_codes_are_retried_until_accepted(tmp_path: Path, code: int):
     warehouse = build_warehouse(tmp_path / "wh.duckdb", people(40))
     with FakeMeta(SECRET, "aud1", rate_limit=4, throttle_code=code) as fake:
+        fake.throttle_next = 3  # and the rate limit may throttle more
         result = sync(
             warehouse, _settings(fake, batch_size=5, backoff_base_seconds=0.1, max_retries=10)
         )
