@@ -77,4 +77,4 @@ def test_token_bucket_paces_requests_to_the_configured_rate():
     start = time.monotonic()
     for _ in range(26):
         bucket.acquire()
-    assert 0.45 <= time.monotonic() - start < 1.0
+    assert time.monotonic() - start >= 0.45  # 25 intervals at 50/s; a busy machine only adds

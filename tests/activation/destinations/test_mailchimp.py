@@ -138,7 +138,7 @@ def test_throttle_429s_are_retried_within_ten_connections_and_no_secret_is_logge
 def test_fake_answers_429_beyond_ten_simultaneous_connections():
 
     with FakeMailchimp(SECRET, "list1") as fake:
-        fake.latency = 0.5
+        fake.latency = 1.0
 
         def ping(_: int) -> httpx.Response:
             return httpx.get(f"{fake.url}/3.0/ping", auth=("any", SECRET), timeout=10)
