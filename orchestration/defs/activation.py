@@ -139,6 +139,11 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         from activation.destinations import build_destination
         from activation.engine import run_sync
 
+        config, secrets = activation.load(), activation.secrets()
+        missing = activation.missing_secret(config.destination(sync.destination), secrets)
+        if missing is not None:
+            context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
+            return
         with paths.connect() as con:
             members = segment_size(con, sync.segment)
             tripped = [
@@ -154,11 +159,6 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
             raise dg.Failure(
                 description=f"guardrails hold back sync {sync.name}: " + "; ".join(tripped)
             )
-        config, secrets = activation.load(), activation.secrets()
-        missing = activation.missing_secret(config.destination(sync.destination), secrets)
-        if missing is not None:
-            context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
-            return
         destination = build_destination(config.destination(sync.destination), secrets)
         with retry_transient(context):
             result = run_sync(
