@@ -165,3 +165,20 @@ def test_tripped_guardrail_holds_back_every_sync_and_keeps_the_last_good_serving
     (failure,) = read_run_failures(orchestrated_copy / "data" / "ops")
     assert failure.run_id == result.run_id
     assert os.environ["CDP_DATA_DIR"] == str(orchestrated_copy / "data")
+
+
+def test_sync_started_on_its_own_still_honours_the_guardrails(orchestrated_copy: Path) -> None:
+    """Eager automation may start a sync in a run without the marts (and so without their
+    checks): the sync measures the guardrails itself and refuses to send."""
+    limits = yaml.safe_load(GUARDRAILS_FILE.read_text())
+    strict = GuardrailLimits(**{**limits, "max_customer_source_records": 1})
+    files_sync = dg.AssetKey(["activation", "vip_customers_files"])
+
+    result = run_pipeline(selection=[files_sync], resources={"guardrails": strict})
+
+    assert not result.success
+    assert result.get_asset_materialization_events() == []
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "guardrails hold back sync vip_customers_files" in str(
+        failure.step_failure_data.user_failure_data.description
+    )
