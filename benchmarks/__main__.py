@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
-    stages = [STAGES[name] for name in (args.stage or list(STAGES))]
+    default = [name for name, stage in STAGES.items() if args.engine in stage.engines]
+    stages = [STAGES[name] for name in (args.stage or default)]
     unsupported = [s.name for s in stages if args.engine not in s.engines]
     if unsupported:
         print(f"stages {unsupported} do not run on engine {args.engine}")

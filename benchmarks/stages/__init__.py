@@ -1,5 +1,21 @@
 """Benchmark stages; importing this package registers every stage module listed here."""
 
-from benchmarks.stages import activation, identity, ingestion, orchestration, predictive, segments
+from benchmarks.stages import (
+    activation,
+    identity,
+    ingestion,
+    orchestration,
+    predictive,
+    segments,
+    spark,
+)
 
-__all__ = ["activation", "identity", "ingestion", "orchestration", "predictive", "segments"]
+__all__ = [
+    "activation",
+    "identity",
+    "ingestion",
+    "orchestration",
+    "predictive",
+    "segments",
+    "spark",
+]
