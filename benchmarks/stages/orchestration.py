@@ -146,7 +146,7 @@ def _next_day(path: Path, out: Path, field: str) -> int:
     with path.open(encoding="utf-8", newline="") as src, out.open("w", newline="") as dst:
         if path.suffix == ".jsonl":
             for line in src:
-                event = json.loads(line) if last in line else None
+                event = _json_or_none(line) if last in line else None
                 if event and str(event.get(field, "")).startswith(last):
                     event[field] = event[field].replace(last, following, 1)
                     dst.write(json.dumps(event, ensure_ascii=False) + "\n")
@@ -160,6 +160,15 @@ def _next_day(path: Path, out: Path, field: str) -> int:
                     writer.writerow({k: (v or "").replace(last, following) for k, v in row.items()})
                     count += 1
     return count
+
+
+def _json_or_none(line: str) -> dict[str, Any] | None:
+    """The exports carry deliberately malformed lines; the increment repeats only sound ones."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def _last_day(path: Path, field: str) -> str:
