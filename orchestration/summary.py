@@ -67,9 +67,14 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
 
 
 def _segment_sizes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Latest size of every segment, empty ones included (they have no membership rows)."""
     try:
         rows = con.execute(
-            "select segment, count(*) from marts.segment_memberships group by 1 order by 1"
+            """
+            select segment, members from marts.segment_sizes
+            qualify row_number() over (partition by segment order by run_date desc) = 1
+            order by segment
+            """
         ).fetchall()
     except duckdb.CatalogException:
         return {}
