@@ -42,7 +42,7 @@ data/landing/.generated: | setup
 	touch $@
 
 run: setup data/landing/.generated
-	$(BIN)/cdp run
+	CDP_ENGINE=$(ENGINE) $(BIN)/cdp run
 
 test: setup browser java
 	$(BIN)/ruff check .

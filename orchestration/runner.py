@@ -25,6 +25,9 @@ def export_settings() -> None:
     and every child process agree with this process on which warehouse they write."""
     os.environ["CDP_WAREHOUSE"] = str(settings.warehouse_path().resolve())
     os.environ["CDP_LANDING"] = str(settings.landing_dir().resolve())
+    if settings.engine() == "spark":
+        os.environ["CDP_LAKE"] = str(settings.lake_dir().resolve())
+        os.environ["CDP_SPARK_DIR"] = str(settings.spark_dir().resolve())
     settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -34,6 +34,27 @@ def dbt_project_dir() -> Path:
     return project_root() / "dbt_project"
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine() -> str:
+    """Which engine the chain builds on (CDP_ENGINE): `duckdb` (default) or `spark`, where raw
+    data goes to the Parquet lake and dbt runs with `--target spark` (docs/spark.md)."""
+    value = os.environ.get("CDP_ENGINE", "duckdb")
+    if value not in ENGINES:
+        raise ValueError(f"CDP_ENGINE={value!r}: expected one of {', '.join(ENGINES)}")
+    return value
+
+
+def lake_dir() -> Path:
+    return Path(os.environ.get("CDP_LAKE", data_dir() / "lake"))
+
+
+def spark_dir() -> Path:
+    """Local Spark's tables and metastore (dbt profile target `spark`)."""
+    return Path(os.environ.get("CDP_SPARK_DIR", data_dir() / "spark"))
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home"))
 

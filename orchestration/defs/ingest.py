@@ -7,13 +7,18 @@ library, not dagster-dlt, runs the loads because it owns what dagster-dlt does n
 """
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration import settings
 from orchestration.defs.resources import CdpPaths
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.retries import retry_transient
+
+if TYPE_CHECKING:
+    from ingestion.pipelines import LoadSummary
 
 INGESTION_GROUP = "ingestion"
 
@@ -69,10 +74,8 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
     def load_system(
         context: AssetExecutionContext, paths: CdpPaths
     ) -> Iterator[dg.MaterializeResult]:
-        from ingestion.pipelines import load_all
-
         with retry_transient(context):
-            (summary,) = load_all(paths.landing(), paths.warehouse(), systems=[system])
+            (summary,) = _load(paths, system)
         metadata = {
             "files_loaded": summary.files,
             "rows_read": summary.rows_read,
@@ -85,6 +88,17 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(asset_key=raw_key(system, DLT_LOADS))
 
     return load_system
+
+
+def _load(paths: CdpPaths, system: str) -> "list[LoadSummary]":
+    """Into the DuckDB warehouse, or on the Spark engine into the Parquet lake."""
+    if settings.engine() == "spark":
+        from ingestion.lake import load_all_to_lake
+
+        return load_all_to_lake(paths.landing(), settings.lake_dir(), systems=[system])
+    from ingestion.pipelines import load_all
+
+    return load_all(paths.landing(), paths.warehouse(), systems=[system])
 
 
 def build_ingest_defs() -> dg.Definitions:

@@ -31,7 +31,15 @@ DAGSTER_TARGET = Path("target") / "dagster"
 """Dagster's own dbt target folder, so its parses never race the plain `dbt` runner's."""
 
 
+DAGSTER_SPARK_TARGET = Path("target") / "dagster-spark"
+"""On the Spark engine: dbt target `spark`, with a manifest of its own (Python models are off)."""
+
+
 def cdp_dbt_project() -> DbtProject:
+    if settings.engine() == "spark":
+        return DbtProject(
+            project_dir=settings.dbt_project_dir(), target_path=DAGSTER_SPARK_TARGET, target="spark"
+        )
     return DbtProject(
         project_dir=settings.dbt_project_dir(),
         target_path=DAGSTER_TARGET,
@@ -108,6 +116,11 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
     )
     def dbt_build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         yield from dbt.cli(["build"], context=context).stream()
+        if settings.engine() == "spark":
+            from orchestration.spark import publish_marts
+
+            tables = publish_marts(settings.spark_dir(), settings.warehouse_path())
+            context.log.info(f"published {len(tables)} Spark-built marts into the warehouse")
 
     return dg.Definitions(
         assets=[dbt_build],
