@@ -80,7 +80,7 @@ def _prepared_lake(context: BenchContext) -> Path:
 
 def _raw_records(lake: Path) -> int:
     with duckdb.connect() as con:
-        tables = [t for t in sorted(lake.glob("raw_*/*")) if not t.name.startswith("_")]
+        tables = [t for t in sorted(lake.glob("raw_*/*")) if t.is_dir() and t.name[0] != "_"]
         query = "select count(*) from read_parquet('{}/*.parquet')"
         return sum(int(con.execute(query.format(table)).fetchone()[0]) for table in tables)
 
