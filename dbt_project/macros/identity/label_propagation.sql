@@ -22,7 +22,7 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set work = {} -%}
-    {%- for name in ['input', 'nodes', 'edges', 'typed', 'labels', 'previous', 'adjacency', 'frontier', 'candidates', 'changed', 'violating', 'conflicts'] -%}
+    {%- for name in ['input', 'nodes', 'edges', 'typed', 'labels', 'previous', 'adjacency', 'frontier', 'changed', 'violating', 'conflicts'] -%}
         {%- do work.update({name: this.incorporate(path={'identifier': this.identifier ~ '__lp_' ~ name}, type='table')}) -%}
     {%- endfor -%}
     {%- set runs_relation = this.incorporate(path={'identifier': this.identifier ~ '__runs'}, type='table') -%}
@@ -157,20 +157,20 @@
 {%- endmacro %}
 
 
-{#- Passes until nothing changes; returns how many passes it took. -#}
+{#- Passes until nothing changes; returns how many passes it took. Each pass reads the nodes
+    that changed in the previous one (`frontier`) and writes the ones it changes to the other of
+    two tables, which becomes the next frontier. -#}
 {% macro lp_propagate(work) -%}
-    {%- set passes = namespace(count=0, done=false) -%}
+    {%- set passes = namespace(count=0, done=false, current=work.frontier, next=work.changed) -%}
     {%- for _ in range(10000) if not passes.done -%}
-        {%- do open_cdp.lp_replace(work.candidates, open_cdp.lp_candidates_sql(work)) -%}
-        {%- do open_cdp.lp_replace(work.changed, 'select c.node_id, c.label from ' ~ work.candidates ~ ' c join ' ~ work.labels ~ ' l on l.node_id = c.node_id where c.label < l.label') -%}
-        {%- if open_cdp.lp_scalar('select count(*) from ' ~ work.changed) == 0 -%}
+        {%- do open_cdp.lp_replace(passes.next, open_cdp.lp_changed_sql(work, passes.current)) -%}
+        {%- if open_cdp.lp_scalar('select count(*) from ' ~ passes.next) == 0 -%}
             {%- set passes.done = true -%}
         {%- else -%}
             {%- set passes.count = passes.count + 1 -%}
-            {%- do open_cdp.lp_apply_labels(work.labels, work.changed) -%}
-            {%- do open_cdp.lp_replace(work.candidates, 'select c.node_id, p.label from ' ~ work.changed ~ ' c join ' ~ work.labels ~ ' p on p.node_id = c.label where p.label < c.label') -%}
-            {%- do open_cdp.lp_apply_labels(work.labels, work.candidates) -%}
-            {%- do open_cdp.lp_replace(work.frontier, 'select node_id from ' ~ work.changed) -%}
+            {%- do open_cdp.lp_apply_labels(work.labels, passes.next) -%}
+            {%- do open_cdp.lp_apply_labels(work.labels, '(select c.node_id, p.label from ' ~ passes.next ~ ' c join ' ~ work.labels ~ ' p on p.node_id = c.label where p.label < c.label)') -%}
+            {%- set passes.current, passes.next = passes.next, passes.current -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not passes.done -%}
@@ -180,12 +180,18 @@
 {%- endmacro %}
 
 
-{% macro lp_candidates_sql(work) -%}
-    select a.b as node_id, min(l.label) as label
-    from {{ work.frontier }} as f
-    join {{ work.labels }} as l on l.node_id = f.node_id
-    join {{ work.adjacency }} as a on a.a = f.node_id
-    group by a.b
+{#- Neighbours of the frontier whose smallest neighbouring label beats their own. -#}
+{% macro lp_changed_sql(work, frontier) -%}
+    select candidates.node_id, candidates.label
+    from (
+        select a.b as node_id, min(l.label) as label
+        from {{ frontier }} as f
+        join {{ work.labels }} as l on l.node_id = f.node_id
+        join {{ work.adjacency }} as a on a.a = f.node_id
+        group by a.b
+    ) as candidates
+    join {{ work.labels }} as current on current.node_id = candidates.node_id
+    where candidates.label < current.label
 {%- endmacro %}
 
 
