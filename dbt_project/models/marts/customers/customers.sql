@@ -11,11 +11,10 @@
       city          from the most trusted, most recent record that has one.
       lifecycle     the furthest funnel stage any record shows: HubSpot's stage, `customer` once
                     a payment succeeded, `lead` for a lead form, `subscriber` for a list member.
-    Consent:
-      email_marketing_consent  subscribed in Mailchimp, never unsubscribed there, not opted out
-                               of all email in HubSpot, and the address never bounced or was cleaned.
-      ads_consent              not opted out in HubSpot nor unsubscribed in Mailchimp, and there is
-                               an email or phone to match on. -#}
+    Consent: email_marketing_consent and ads_consent are today's status of marts.customer_consent
+    (latest explicit signal wins, a bounce stays until the person signs up again; rules in
+    customer_consent_history and docs/privacy.md). is_unsubscribed: that status was decided by an
+    unsubscribe or opt-out; is_bounced: email was decided by a bounce or cleaned address. -#}
 with
 
 records as (
@@ -153,24 +152,15 @@ buyers as (
     select distinct customer_id from {{ ref('customer_events') }} where event_type = 'order'
 ),
 
-consent_signals as (
+consent as (
     select
-        records.customer_id,
-        {{ dbt.bool_or("members.status = 'subscribed'") }} as is_subscribed,
-        {{ dbt.bool_or("members.status = 'unsubscribed'") }} as has_unsubscribed,
-        {{ dbt.bool_or("members.status = 'cleaned'") }} as is_cleaned,
-        {{ dbt.bool_or('contacts.is_unsubscribed_from_all_email') }} as has_opted_out
-    from records
-    left join {{ ref('stg_mailchimp__members') }} as members
-        on records.source = 'mailchimp' and members.member_id = records.source_record_id
-    left join {{ ref('stg_hubspot__contacts') }} as contacts
-        on records.source = 'hubspot' and records.source_table = 'contacts'
-        and contacts.contact_id = records.source_record_id
-    group by records.customer_id
-),
-
-bounces as (
-    select distinct customer_id from {{ ref('customer_events') }} where event_type = 'email_bounce'
+        customer_id,
+        {{ dbt.bool_or("channel = 'email_marketing' and status = 'granted'") }} as email_granted,
+        {{ dbt.bool_or("channel = 'ads' and status = 'granted'") }} as ads_granted,
+        {{ dbt.bool_or("signal in ('unsubscribe', 'opt_out')") }} as is_unsubscribed,
+        {{ dbt.bool_or("channel = 'email_marketing' and signal in ('bounce', 'cleaned')") }} as is_bounced
+    from {{ ref('customer_consent') }}
+    group by customer_id
 ),
 
 engagement as (
@@ -218,24 +208,10 @@ select
             else coalesce(customer_records.last_seen_at, engagement.last_event_at)
         end as {{ dbt.type_timestamp() }}
     ) as last_seen_at,
-    cast(
-        best_email.email is not null
-        and coalesce(consent_signals.is_subscribed, false)
-        and not coalesce(consent_signals.has_unsubscribed, false)
-        and not coalesce(consent_signals.has_opted_out, false)
-        and not coalesce(consent_signals.is_cleaned, false)
-        and bounces.customer_id is null
-        as boolean
-    ) as email_marketing_consent,
-    cast(
-        (best_email.email is not null or best_phone.phone is not null)
-        and not coalesce(consent_signals.has_opted_out, false)
-        and not coalesce(consent_signals.has_unsubscribed, false)
-        as boolean
-    ) as ads_consent,
-    cast(coalesce(consent_signals.has_unsubscribed, false) or coalesce(consent_signals.has_opted_out, false) as boolean)
-        as is_unsubscribed,
-    cast(coalesce(consent_signals.is_cleaned, false) or bounces.customer_id is not null as boolean) as is_bounced,
+    cast(coalesce(consent.email_granted, false) as boolean) as email_marketing_consent,
+    cast(coalesce(consent.ads_granted, false) as boolean) as ads_consent,
+    cast(coalesce(consent.is_unsubscribed, false) as boolean) as is_unsubscribed,
+    cast(coalesce(consent.is_bounced, false) as boolean) as is_bounced,
     cast(customer_records.source_record_count as {{ dbt.type_bigint() }}) as source_record_count
 from customer_records
 left join best_email on best_email.customer_id = customer_records.customer_id
@@ -245,6 +221,5 @@ left join best_country on best_country.customer_id = customer_records.customer_i
 left join best_city on best_city.customer_id = customer_records.customer_id
 left join funnel on funnel.customer_id = customer_records.customer_id
 left join buyers on buyers.customer_id = customer_records.customer_id
-left join consent_signals on consent_signals.customer_id = customer_records.customer_id
-left join bounces on bounces.customer_id = customer_records.customer_id
+left join consent on consent.customer_id = customer_records.customer_id
 left join engagement on engagement.customer_id = customer_records.customer_id

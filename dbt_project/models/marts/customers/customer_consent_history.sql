@@ -1,0 +1,108 @@
+{#- Every consent signal of every customer and channel, with the one that decides today's status
+    marked `is_current` and, on each row, the rule that made it current or set it aside.
+
+    Precedence (docs/privacy.md, "Consent provenance"):
+      latest_signal          the newest signal wins: an opt-in never overrides a newer unsubscribe,
+                             bounce or opt-out, and a newer explicit opt-in does re-grant.
+      tie_denial_wins        signals at the same instant: a denial beats a grant (then bounce and
+                             cleaned before unsubscribe and opt-out, then source and record id,
+                             so the choice is stable).
+      bounce_not_lifted      a bounced or cleaned address stays denied for email even when a newer
+                             opt-in exists, unless that opt-in `lifts_bounce` (a Mailchimp signup,
+                             the only way Mailchimp lets a cleaned address back).
+      resubscribed_after_bounce  the current opt-in is such a signup, newer than the bounce.
+    Rows that are not current say why: superseded (a newer signal decides), lost_tie (same instant
+    as a denial that decides), cannot_lift_bounce (an opt-in newer than a bounce that may not
+    re-enable the address). -#}
+with
+
+record_customers as (
+    select records.source, records.source_table, records.source_record_id, assignments.customer_id
+    from {{ ref('int_identity__records') }} as records
+    join {{ ref('int_identity__record_customers') }} as assignments
+        on assignments.record_key = records.record_key
+),
+
+signals as (
+    select
+        signals.*,
+        record_customers.customer_id,
+        case signals.status when 'denied' then 0 else 1 end as status_order,
+        case when signals.signal in ('bounce', 'cleaned') then 1 else 0 end as is_bounce
+    from {{ ref('int_consent__signals') }} as signals
+    join record_customers
+        on record_customers.source = signals.source
+        and record_customers.source_table = signals.person_table
+        and record_customers.source_record_id = signals.person_record_id
+),
+
+running as (
+    {#- For each signal: the latest bounce and the latest bounce-lifting opt-in up to its instant. -#}
+    select
+        signals.*,
+        max(case when is_bounce = 1 then occurred_at end) over (
+            partition by customer_id, channel order by occurred_at
+            range between unbounded preceding and current row
+        ) as bounce_before_at,
+        max(case when lifts_bounce then occurred_at end) over (
+            partition by customer_id, channel order by occurred_at
+            range between unbounded preceding and current row
+        ) as lift_before_at
+    from signals
+),
+
+eligible as (
+    select
+        running.*,
+        case
+            when status = 'granted' and not lifts_bounce and bounce_before_at < occurred_at
+                and (lift_before_at is null or lift_before_at < bounce_before_at)
+                then 1
+            else 0
+        end as is_blocked
+    from running
+),
+
+ranked as (
+    select
+        eligible.*,
+        row_number() over (
+            partition by customer_id, channel
+            order by is_blocked, occurred_at desc, status_order, is_bounce desc, source, source_record_id, signal
+        ) as precedence
+    from eligible
+),
+
+decided as (
+    select
+        ranked.*,
+        max(case when precedence = 1 then occurred_at end) over (partition by customer_id, channel) as current_at,
+        max(case when precedence = 1 then status_order end) over (partition by customer_id, channel) as current_status_order,
+        max(case when is_blocked = 1 then occurred_at end) over (partition by customer_id, channel) as last_blocked_at,
+        max(status_order) over (partition by customer_id, channel, occurred_at) as peer_max_status_order
+    from ranked
+)
+
+select
+    cast(consent_signal_id as {{ dbt.type_string() }}) as consent_signal_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(status as {{ dbt.type_string() }}) as status,
+    cast(signal as {{ dbt.type_string() }}) as signal,
+    cast(source as {{ dbt.type_string() }}) as source,
+    cast(source_table as {{ dbt.type_string() }}) as source_table,
+    cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
+    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    cast(precedence = 1 as boolean) as is_current,
+    cast(
+        case
+            when precedence = 1 and is_bounce = 1 and last_blocked_at > occurred_at then 'bounce_not_lifted'
+            when precedence = 1 and status_order = 0 and peer_max_status_order = 1 then 'tie_denial_wins'
+            when precedence = 1 and lifts_bounce and bounce_before_at is not null then 'resubscribed_after_bounce'
+            when precedence = 1 then 'latest_signal'
+            when is_blocked = 1 then 'cannot_lift_bounce'
+            when occurred_at = current_at and status_order > current_status_order then 'lost_tie'
+            else 'superseded'
+        end as {{ dbt.type_string() }}
+    ) as rule
+from decided
