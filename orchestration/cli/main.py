@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "orchestration.cli.segments",
     "orchestration.cli.identity_report",
     "orchestration.cli.sync",
+    "orchestration.cli.forget",
 )
 
 

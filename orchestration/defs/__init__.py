@@ -15,6 +15,7 @@ from orchestration.defs.activation import build_activation_defs
 from orchestration.defs.automation import build_automation_defs
 from orchestration.defs.guardrails import build_guardrail_defs
 from orchestration.defs.ingest import build_ingest_defs
+from orchestration.defs.privacy import build_privacy_defs
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
 from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY, build_serving_defs
 from orchestration.defs.transform import (
@@ -44,6 +45,7 @@ def build_definitions(
         build_guardrail_defs(audiences),
         build_serving_defs(models, project.manifest_path),
         build_automation_defs([*syncs, SERVING_KEY, DBT_DOCS_KEY]),
+        build_privacy_defs(),
         dg.Definitions(
             resources={
                 "paths": CdpPaths(),
