@@ -54,8 +54,10 @@ class ExportSpec:
     `key` empty means an event table (append, each file once); otherwise the table is merged on
     `key`. Among versions of one key the greatest `version` column wins, then the later file,
     then the later line (see docs/raw-tables.md). `required` names the raw (snake_case) columns a
-    file must have; a header without them fails the whole load. `identifiers` are the columns
-    holding personal identifiers, where a suppression list would apply.
+    file must have; a header without them fails the whole load. `emails`, `phones` and
+    `references` say which columns identify a person, so that an erased person's rows are
+    dropped (`ingestion.suppressed_rows`): a reference maps a column to the `system:table` whose
+    key it holds (a deal's contact). A single-column key identifies its own record.
     """
 
     system: str
@@ -67,12 +69,20 @@ class ExportSpec:
     version: str | None = None
     types: dict[str, Typed] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
-    identifiers: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    references: dict[str, str] = field(default_factory=dict)
     pivot_lists: tuple[str, ...] = ()
 
     @property
     def is_events(self) -> bool:
         return not self.key
+
+    @property
+    def record_prefixes(self) -> dict[str, str]:
+        """Column -> `system:table` of the records it names: the own key, then references."""
+        own = {self.key[0]: f"{self.system}:{self.table}"} if len(self.key) == 1 else {}
+        return {**own, **self.references}
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -108,7 +118,8 @@ def _mailchimp_members(export_type: str) -> ExportSpec:
         version="last_changed",
         types=_MAILCHIMP_MEMBER_TYPES,
         constants={"status": export_type},
-        identifiers=("email_address", "phone_number"),
+        emails=("email_address",),
+        phones=("phone_number",),
     )
 
 
@@ -127,7 +138,8 @@ EXPORTS: tuple[ExportSpec, ...] = (
             "last_activity_date": HUBSPOT_TIME,
             "unsubscribed_from_all_email": BOOLEAN,
         },
-        identifiers=("email", "phone_number"),
+        emails=("email",),
+        phones=("phone_number",),
     ),
     ExportSpec(
         system="hubspot",
@@ -143,6 +155,7 @@ EXPORTS: tuple[ExportSpec, ...] = (
             "create_date": HUBSPOT_TIME,
             "last_modified_date": HUBSPOT_TIME,
         },
+        references={"associated_contact": "hubspot:contacts"},
     ),
     _mailchimp_members("subscribed"),
     _mailchimp_members("unsubscribed"),
@@ -154,7 +167,7 @@ EXPORTS: tuple[ExportSpec, ...] = (
         file_format=FileFormat.JSONL,
         required=("campaign_id", "email_address", "action", "timestamp"),
         types={"timestamp": timestamp("%Y-%m-%dT%H:%M:%S%z")},
-        identifiers=("email_address",),
+        emails=("email_address",),
     ),
     ExportSpec(
         system="stripe",
@@ -164,7 +177,8 @@ EXPORTS: tuple[ExportSpec, ...] = (
         required=("id", "created"),
         key=("id",),
         types={"created": INTEGER},
-        identifiers=("email", "phone"),
+        emails=("email",),
+        phones=("phone",),
     ),
     ExportSpec(
         system="stripe",
@@ -179,7 +193,9 @@ EXPORTS: tuple[ExportSpec, ...] = (
             "amount_refunded": INTEGER,
             "created": INTEGER,
         },
-        identifiers=("billing_details__email", "billing_details__phone", "receipt_email"),
+        emails=("billing_details__email", "receipt_email"),
+        phones=("billing_details__phone",),
+        references={"customer": "stripe:customers"},
     ),
     ExportSpec(
         system="stripe",
@@ -189,6 +205,7 @@ EXPORTS: tuple[ExportSpec, ...] = (
         required=("id", "amount", "charge", "created"),
         key=("id",),
         types={"amount": INTEGER, "created": INTEGER},
+        references={"charge": "stripe:charges"},
     ),
     ExportSpec(
         system="vnpay",
@@ -201,7 +218,8 @@ EXPORTS: tuple[ExportSpec, ...] = (
             "vnp_amount": INTEGER,
             "vnp_paydate": timestamp("%Y%m%d%H%M%S", utc_offset_hours=7),
         },
-        identifiers=("vnp_bill_email", "vnp_bill_mobile"),
+        emails=("vnp_bill_email",),
+        phones=("vnp_bill_mobile",),
     ),
     ExportSpec(
         system="facebook_ads",
@@ -228,7 +246,8 @@ EXPORTS: tuple[ExportSpec, ...] = (
         required=("id", "created_time", "field_data"),
         key=("id",),
         types={"created_time": timestamp("%Y-%m-%dT%H:%M:%S%z")},
-        identifiers=("field_data__email", "field_data__phone_number"),
+        emails=("field_data__email",),
+        phones=("field_data__phone_number",),
         pivot_lists=("field_data",),
     ),
     ExportSpec(

@@ -2,7 +2,8 @@
 
 All files of the run are recognised and their headers checked before the first load starts, so
 a wrong file stops the run with the warehouse as it was. Systems then load one after another,
-each as one dlt pipeline run into the DuckDB warehouse.
+each as one dlt pipeline run into the DuckDB warehouse. The erasure suppression list
+(`ingestion.suppression`) is read once per run; rows of erased people never load.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from ingestion.sources.hubspot import hubspot
 from ingestion.sources.mailchimp import mailchimp
 from ingestion.sources.stripe import stripe
 from ingestion.sources.vnpay import vnpay
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 SYSTEMS = ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ads")
 
 SOURCES: dict[
-    str, Callable[[Sequence[LandingFile], StoredVersions | None], Iterator[DltResource]]
+    str,
+    Callable[
+        [Sequence[LandingFile], StoredVersions | None, SuppressionList | None],
+        Iterator[DltResource],
+    ],
 ] = {
     "hubspot": hubspot,
     "mailchimp": mailchimp,
@@ -49,6 +55,8 @@ class LoadSummary:
     rows_loaded: int
     rows_rejected: int
     load_id: str | None = None
+    rows_suppressed: int = 0
+    """Rows of erased people left out (`rows_read = rows_loaded + rows_rejected + this`)."""
 
 
 def load_all(
@@ -61,21 +69,26 @@ def load_all(
     landing_dir, warehouse = Path(landing_dir), Path(warehouse)
     increments = {system: discover(landing_dir, system) for system in chosen}
     loaded = loaded_hashes(warehouse, chosen)
+    suppression = suppression_list(warehouse)
     return [
         _load_system(
             system,
             [file for file in increments[system] if file.sha256 not in loaded[system]],
             warehouse,
+            suppression,
         )
         for system in chosen
     ]
 
 
-def _load_system(system: str, files: list[LandingFile], warehouse: Path) -> LoadSummary:
+def _load_system(
+    system: str, files: list[LandingFile], warehouse: Path, suppression: SuppressionList
+) -> LoadSummary:
     if not files:
         return LoadSummary(system, 0, 0, 0, 0)
     pipeline = pipeline_for(system, warehouse)
-    info = pipeline.run(SOURCES[system](_unique_content(files), StoredVersions(pipeline)))
+    source = SOURCES[system](_unique_content(files), StoredVersions(pipeline), suppression)
+    info = pipeline.run(source)
     info.raise_on_failed_jobs()
     load_id = info.loads_ids[-1] if info.loads_ids else None
     return _summarise(system, warehouse, load_id)
@@ -109,6 +122,14 @@ def loaded_hashes(warehouse: Path, systems: list[str]) -> dict[str, set[str]]:
     return hashes
 
 
+def suppression_list(warehouse: Path) -> SuppressionList:
+    """The erased people's hashed identifiers, read through dlt's connection like the ledger."""
+    if not warehouse.exists():
+        return SuppressionList({})
+    with pipeline_for(SYSTEMS[0], warehouse).sql_client() as client:
+        return SuppressionList.read(client.native_connection)
+
+
 def _ledger_query(system: str, warehouse: Path, sql: str, *args: object) -> list[tuple]:
     with pipeline_for(system, warehouse).sql_client() as client:
         files = client.make_qualified_table_name(FILES_TABLE)
@@ -130,11 +151,14 @@ def _unique_content(files: list[LandingFile]) -> list[LandingFile]:
 
 
 def _summarise(system: str, warehouse: Path, load_id: str | None) -> LoadSummary:
-    (files, read, loaded, rejected), *_ = _ledger_query(
+    (files, read, loaded, rejected, suppressed), *_ = _ledger_query(
         system,
         warehouse,
         "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
-        " coalesce(sum(rows_rejected), 0) from {files} where _dlt_load_id = %s",
+        " coalesce(sum(rows_rejected), 0), coalesce(sum(rows_suppressed), 0)"
+        " from {files} where _dlt_load_id = %s",
         load_id,
     )
-    return LoadSummary(system, int(files), int(read), int(loaded), int(rejected), load_id)
+    return LoadSummary(
+        system, int(files), int(read), int(loaded), int(rejected), load_id, int(suppressed)
+    )

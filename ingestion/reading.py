@@ -1,7 +1,8 @@
 """One landing file in, three things out: typed rows, quarantined lines and its ledger entry.
 
 Large files are read in chunks of whole lines; each chunk's rows and rejects go out as soon as
-they are ready, and the ledger entry comes last, once every line is accounted for.
+they are ready, and the ledger entry comes last, once every line is accounted for. Rows and
+quarantined lines of erased people (the suppression list) are dropped whole and only counted.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ingestion.parsing.chunks import CHUNK_BYTES, line_chunks
 from ingestion.parsing.csv_file import read_csv_file, read_header
 from ingestion.parsing.jsonl_file import read_jsonl_file
 from ingestion.parsing.result import ParsedFile
+from ingestion.suppressed_rows import SuppressionList
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -38,13 +40,14 @@ LEDGER_SCHEMA = pa.schema(
         ("rows_read", pa.int64()),
         ("rows_loaded", pa.int64()),
         ("rows_rejected", pa.int64()),
+        ("rows_suppressed", pa.int64()),
         ("loaded_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
 
 class ReconciliationError(AssertionError):
-    """Rows read did not equal rows loaded plus rows rejected: a loader bug, never data."""
+    """Rows read did not equal rows loaded + rejected + suppressed: a loader bug, never data."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,16 @@ class Chunk:
 class ExportReader:
     """Reads one landing file: iterate `chunks()`, then take `ledger()`."""
 
-    def __init__(self, file: LandingFile, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        file: LandingFile,
+        chunk_bytes: int = CHUNK_BYTES,
+        suppression: SuppressionList | None = None,
+    ) -> None:
         self.file = file
         self.chunk_bytes = chunk_bytes
-        self.rows_read = self.rows_loaded = self.rows_rejected = 0
+        self.suppression = None if suppression is None or suppression.is_empty else suppression
+        self.rows_read = self.rows_loaded = self.rows_rejected = self.rows_suppressed = 0
         self._done = False
 
     def chunks(self) -> Iterator[Chunk]:
@@ -80,6 +89,8 @@ class ExportReader:
             rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
             rows = _keys_not_null(rows, spec.key)
             rejects = self._rejects(parsed)
+            if self.suppression is not None:
+                rows, rejects = self._suppress(rows, rejects)
             self.rows_read += parsed.rows_read
             self.rows_loaded += rows.num_rows
             self.rows_rejected += rejects.num_rows
@@ -89,10 +100,11 @@ class ExportReader:
     def ledger(self) -> pa.Table:
         if not self._done:
             raise RuntimeError(f"{self.file.source_file}: ledger asked before the file was read")
-        if self.rows_read != self.rows_loaded + self.rows_rejected:
+        if self.rows_read != self.rows_loaded + self.rows_rejected + self.rows_suppressed:
             raise ReconciliationError(
                 f"{self.file.source_file}: read {self.rows_read} rows but loaded "
-                f"{self.rows_loaded} and rejected {self.rows_rejected}"
+                f"{self.rows_loaded}, rejected {self.rows_rejected} and suppressed "
+                f"{self.rows_suppressed}"
             )
         entry = {
             "source_file": self.file.source_file,
@@ -101,9 +113,26 @@ class ExportReader:
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
+            "rows_suppressed": self.rows_suppressed,
             "loaded_at": dt.datetime.now(dt.UTC),
         }
         return pa.Table.from_pylist([entry], schema=LEDGER_SCHEMA)
+
+    def _suppress(self, rows: pa.Table, rejects: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Drop the rows and quarantined lines of erased people; they only count as suppressed."""
+        assert self.suppression is not None
+        spec = self.file.spec
+        drop_rows = self.suppression.rows_to_drop(rows, spec)
+        drop_rejects = np.array(
+            [self.suppression.mentions(text, spec) for text in rejects["raw_text"].to_pylist()],
+            dtype=bool,
+        )
+        self.rows_suppressed += int(drop_rows.sum()) + int(drop_rejects.sum())
+        if drop_rows.any():
+            rows = rows.filter(pa.array(~drop_rows))
+        if drop_rejects.any():
+            rejects = rejects.filter(pa.array(~drop_rejects))
+        return rows, rejects
 
     def _rejects(self, parsed: ParsedFile) -> pa.Table:
         reasons = parsed.quarantine.reasons

@@ -85,11 +85,15 @@ def render(summary: RunSummary) -> list[str]:
     lines = [f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'}"]
     if summary.sources:
         lines.append("sources (this run):")
-        lines.append(f"  {'system':<14}{'files':>7}{'rows read':>12}{'loaded':>12}{'rejected':>10}")
+        lines.append(
+            f"  {'system':<14}{'files':>7}{'rows read':>12}{'loaded':>12}{'rejected':>10}"
+            f"{'suppressed':>12}"
+        )
         for system, counts in sorted(summary.sources.items()):
             lines.append(
                 f"  {system:<14}{counts.get('files_loaded', 0):>7}{counts.get('rows_read', 0):>12}"
                 f"{counts.get('rows_loaded', 0):>12}{counts.get('rows_rejected', 0):>10}"
+                f"{counts.get('rows_suppressed', 0):>12}"
             )
     if summary.customers is not None:
         lines.append(f"customers: {summary.customers}")

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ingestion.landing import LandingFile
 from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, ExportReader
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 REJECTS_TABLE = "_rejects"
@@ -36,12 +37,17 @@ LATER_FILE_FIRST = newest_first("_source_file")
 """For exports without a modified time: file names sort in delivery order, the later one wins."""
 
 
-def export_rows(files: Sequence[LandingFile], stored: StoredVersions | None) -> Iterator[Any]:
+def export_rows(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
     """A resource body: every file's typed rows, then its rejects and ledger entry. With
     `stored`, rows older than the warehouse's version of their key are left out (they still
-    count as loaded: the newer version they lost to is in the table)."""
+    count as loaded: the newer version they lost to is in the table). With `suppression`, the
+    rows of erased people are dropped (counted as suppressed)."""
     for file in files:
-        reader = ExportReader(file)
+        reader = ExportReader(file, suppression=suppression)
         for chunk in reader.chunks():
             rows = stored.drop_stale(file.spec, chunk.rows) if stored else chunk.rows
             if rows.num_rows:

@@ -40,11 +40,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}")
         print("nothing was loaded; the warehouse is unchanged")
         return 2
-    print(f"{'system':<14}{'files':>7}{'rows read':>12}{'loaded':>12}{'rejected':>10}")
+    print(
+        f"{'system':<14}{'files':>7}{'rows read':>12}{'loaded':>12}{'rejected':>10}"
+        f"{'suppressed':>12}"
+    )
     for summary in summaries:
         print(
             f"{summary.system:<14}{summary.files:>7}{summary.rows_read:>12}"
-            f"{summary.rows_loaded:>12}{summary.rows_rejected:>10}"
+            f"{summary.rows_loaded:>12}{summary.rows_rejected:>10}{summary.rows_suppressed:>12}"
         )
     if any(summary.rows_rejected for summary in summaries):
         print("rejected rows: see raw_<system>._rejects (file, line, raw text, reason)")

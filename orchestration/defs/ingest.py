@@ -81,6 +81,7 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
             "rows_read": summary.rows_read,
             "rows_loaded": summary.rows_loaded,
             "rows_rejected": summary.rows_rejected,
+            "rows_suppressed": summary.rows_suppressed,
         }
         context.log.info(f"{system}: {metadata}")
         for table in tables:

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
@@ -19,20 +20,31 @@ from ingestion.versions import StoredVersions
     write_disposition=MERGE,
     columns=LATER_FILE_FIRST,
 )
-def insights(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def insights(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(name="leads", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def leads(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def leads(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="facebook_ads", max_table_nesting=0)
 def facebook_ads(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield insights(files_of(files, "insights"), stored)
-    yield leads(files_of(files, "leads"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield insights(files_of(files, "insights"), stored, suppression)
+    yield leads(files_of(files, "leads"), stored, suppression)

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
@@ -20,23 +21,32 @@ from ingestion.versions import StoredVersions
     columns=LATER_FILE_FIRST,
 )
 def campaign_performance(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(
     name="clicks", primary_key="click_view_gclid", write_disposition=MERGE, columns=LATER_FILE_FIRST
 )
-def clicks(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def clicks(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="google_ads", max_table_nesting=0)
 def google_ads(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield campaign_performance(files_of(files, "campaign_performance"), stored)
-    yield clicks(files_of(files, "clicks"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield campaign_performance(files_of(files, "campaign_performance"), stored, suppression)
+    yield clicks(files_of(files, "clicks"), stored, suppression)

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import MERGE, export_rows, files_of, newest_first
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
@@ -19,8 +20,12 @@ from ingestion.versions import StoredVersions
     write_disposition=MERGE,
     columns=newest_first("last_modified_date"),
 )
-def contacts(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def contacts(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(
@@ -29,15 +34,22 @@ def contacts(files: Sequence[LandingFile], stored: StoredVersions | None = None)
     write_disposition=MERGE,
     columns=newest_first("last_modified_date"),
 )
-def deals(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def deals(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="hubspot", max_table_nesting=0)
 def hubspot(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield contacts(files_of(files, "contacts"), stored)
-    yield deals(files_of(files, "deals"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield contacts(files_of(files, "contacts"), stored, suppression)
+    yield deals(files_of(files, "deals"), stored, suppression)

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import APPEND, MERGE, export_rows, files_of, newest_first
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
@@ -20,8 +21,12 @@ from ingestion.versions import StoredVersions
     write_disposition=MERGE,
     columns=newest_first("last_changed"),
 )
-def subscribed(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def subscribed(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(
@@ -32,9 +37,11 @@ def subscribed(files: Sequence[LandingFile], stored: StoredVersions | None = Non
     columns=newest_first("last_changed"),
 )
 def unsubscribed(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(
@@ -44,24 +51,33 @@ def unsubscribed(
     write_disposition=MERGE,
     columns=newest_first("last_changed"),
 )
-def cleaned(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def cleaned(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(name="campaign_activity", write_disposition=APPEND)
 def campaign_activity(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="mailchimp", max_table_nesting=0)
 def mailchimp(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield subscribed(files_of(files, "subscribed"), stored)
-    yield unsubscribed(files_of(files, "unsubscribed"), stored)
-    yield cleaned(files_of(files, "cleaned"), stored)
-    yield campaign_activity(files_of(files, "campaign_activity"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield subscribed(files_of(files, "subscribed"), stored, suppression)
+    yield unsubscribed(files_of(files, "unsubscribed"), stored, suppression)
+    yield cleaned(files_of(files, "cleaned"), stored, suppression)
+    yield campaign_activity(files_of(files, "campaign_activity"), stored, suppression)

@@ -10,30 +10,46 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
 @dlt.resource(name="customers", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def customers(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def customers(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(name="charges", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def charges(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def charges(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.resource(name="refunds", primary_key="id", write_disposition=MERGE, columns=LATER_FILE_FIRST)
-def refunds(files: Sequence[LandingFile], stored: StoredVersions | None = None) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+def refunds(
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
+) -> Iterator[Any]:
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="stripe", max_table_nesting=0)
 def stripe(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield customers(files_of(files, "customers"), stored)
-    yield charges(files_of(files, "charges"), stored)
-    yield refunds(files_of(files, "refunds"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield customers(files_of(files, "customers"), stored, suppression)
+    yield charges(files_of(files, "charges"), stored, suppression)
+    yield refunds(files_of(files, "refunds"), stored, suppression)

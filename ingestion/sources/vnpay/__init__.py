@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
 from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
 
@@ -17,15 +18,20 @@ from ingestion.versions import StoredVersions
     name="transactions", primary_key="vnp_txnref", write_disposition=MERGE, columns=LATER_FILE_FIRST
 )
 def transactions(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
-    yield from export_rows(files, stored)
+    yield from export_rows(files, stored, suppression)
 
 
 @dlt.source(name="vnpay", max_table_nesting=0)
 def vnpay(
-    files: Sequence[LandingFile], stored: StoredVersions | None = None
+    files: Sequence[LandingFile],
+    stored: StoredVersions | None = None,
+    suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row."""
-    yield transactions(files_of(files, "transactions"), stored)
+    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `suppression`: the erased people's identifiers, whose rows are dropped."""
+    yield transactions(files_of(files, "transactions"), stored, suppression)
