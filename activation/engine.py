@@ -23,7 +23,7 @@ from activation.config import ActivationConfig
 from activation.destinations import Destination, Operation, Outcome, Record, SyncContext
 from activation.destinations import build_destination as _build_destination
 from activation.secrets import SecretResolver
-from activation.state import diff_sql, ensure_schema
+from activation.state import batch_transaction, diff_sql, ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,7 @@ class _Acknowledger:
         failed = len(outcomes) - ok
         counter = {"add": "added", "update": "updated", "remove": "removed"}[operation.value]
         conn, sync, run_id = self.conn, self.result.sync, self.result.run_id
-        conn.register("ack_batch", batch)
-        try:
-            conn.execute("begin transaction")
+        with batch_transaction(conn, "ack_batch", batch):
             conn.execute(
                 "insert into activation.sync_log select ?, ?, member_hash, ?,"
                 " case when ok then 'ok' else 'failed' end, error, now() from ack_batch",
@@ -125,12 +123,6 @@ class _Acknowledger:
                 " failed = failed + ? where run_id = ?",
                 [ok, failed, run_id],
             )
-            conn.execute("commit")
-        except Exception:
-            conn.execute("rollback")
-            raise
-        finally:
-            conn.unregister("ack_batch")
         setattr(self.result, counter, getattr(self.result, counter) + ok)
         self.result.failed += failed
 

@@ -8,7 +8,11 @@ or is suppressed is removed from the destination even when the sync does not mir
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
+import pyarrow as pa
 
 from activation.config import ConsentPurpose, SyncConfig, SyncMode
 
@@ -63,6 +67,25 @@ _EMPTY_STATE = (
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     for statement in SCHEMA_DDL:
         conn.execute(statement)
+
+
+@contextmanager
+def batch_transaction(
+    conn: duckdb.DuckDBPyConnection, name: str, batch: pa.Table
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction over an Arrow batch registered as `name`: everything a batch's outcomes
+    change lands together or not at all."""
+    conn.register(name, batch)
+    try:
+        conn.execute("begin transaction")
+        try:
+            yield conn
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+    finally:
+        conn.unregister(name)
 
 
 def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

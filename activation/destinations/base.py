@@ -71,6 +71,13 @@ class Destination(ABC):
     ) -> list[Outcome]:
         """Send one batch (at most `settings.batch_size`); one outcome per record, same order."""
 
+    @abstractmethod
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        """Erase people (GDPR/CCPA) with the API's own deletion call, which goes further than a
+        `remove` (Mailchimp's untag keeps the contact, HubSpot's flag keeps the record). At most
+        `settings.batch_size` records; one outcome per record, same order. A person the
+        destination does not hold counts as erased."""
+
     def finish(self, context: SyncContext) -> None:  # noqa: B027 - optional hook
         """Called once after the last batch of a run that did not crash."""
 

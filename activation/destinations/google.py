@@ -5,6 +5,8 @@ Email and phone are normalized (phone in E.164 *with* '+', unlike Meta) and SHA-
 Only members with ads consent reach this destination, so ingests carry consent GRANTED for both
 ad_user_data and ad_personalization; removals need no consent. Google rejects a whole request for
 one bad identifier, naming it by index: those records fail, the rest are sent again.
+Erasure is the same `:remove`, the Data Manager form of Customer Match remove operations: the
+user list is the only place our upload lives at Google.
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ class GoogleCustomerMatchDestination(Destination):
                 outcomes[pending[position][0]] = Outcome(False, f"INVALID_ARGUMENT: {description}")
             pending = [p for position, p in enumerate(pending) if position not in bad]
         return [o or Outcome(False, "not sent") for o in outcomes]
+
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        return self.write(context, Operation.REMOVE, records)
 
     def close(self) -> None:
         if self._client is not None:

@@ -3,12 +3,15 @@
 `POST /crm/v3/objects/contacts/batch/upsert` (at most 100 inputs); a 207 names the inputs that
 failed, the rest are acknowledged. A member who leaves the segment keeps the contact but gets the
 flag set to false: the CRM is the system of record for contacts, we only write what we know.
+Erasure is HubSpot's GDPR delete (`POST /crm/v3/objects/contacts/gdpr-delete`, by email, one
+contact a call): the contact goes for good and the address is blocklisted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -125,6 +128,23 @@ class HubSpotDestination(Destination):
             for key in (error.get("context") or {}).get("ids") or []:
                 failures[str(key).lower()] = f"{error.get('category')}: {error.get('message')}"
         return [Outcome(r.member_key not in failures, failures.get(r.member_key)) for r in records]
+
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
+            return list(pool.map(self._gdpr_delete, records))
+
+    def _gdpr_delete(self, record: Record) -> Outcome:
+        try:
+            response = self.client.request(
+                "POST",
+                "/crm/v3/objects/contacts/gdpr-delete",
+                json={"objectId": record.member_key, "idProperty": "email"},
+            )
+        except GaveUpError as error:
+            return Outcome(False, str(error))
+        if response.status_code in (200, 204):
+            return Outcome(True)
+        return Outcome(False, f"HTTP {response.status_code}: {response.text[:300]}")
 
     def close(self) -> None:
         if self._client is not None:

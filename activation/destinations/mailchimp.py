@@ -2,13 +2,15 @@
 
 Adds and updates go through batch subscribe (`POST /lists/{id}`, at most 500 members, failures
 per member in the 200's `errors[]`). Leavers are untagged (`POST …/members/{md5}/tags`, inactive)
-or unsubscribed (batch subscribe with `status: unsubscribed`), per `leaver_action`.
+or unsubscribed (batch subscribe with `status: unsubscribed`), per `leaver_action`. Erasure is
+`POST …/members/{md5}/actions/delete-permanent`, one member a call (the API has no batch form):
+it deletes the member's data and Mailchimp refuses to import the address ever again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -88,8 +90,7 @@ class MailchimpDestination(Destination):
     ) -> list[Outcome]:
         tag = self._tag(context)
         if operation is Operation.REMOVE and self.settings.leaver_action == "untag":
-            with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
-                return list(pool.map(lambda r: self._untag(r, tag), records))
+            return self._each(records, lambda r: self._untag(r, tag))
         members = [self._member(r, operation, tag) for r in records]
         try:
             response = self.client.request(
@@ -122,17 +123,29 @@ class MailchimpDestination(Destination):
             )
         return member
 
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        return self._each(records, lambda r: self._member_call(r, "/actions/delete-permanent"))
+
+    def _each(self, records: Sequence[Record], call: Callable[[Record], Outcome]) -> list[Outcome]:
+        """Per-member endpoints, up to the connection limit at once."""
+        with ThreadPoolExecutor(self.settings.max_concurrency) as pool:
+            return list(pool.map(call, records))
+
     def _untag(self, record: Record, tag: str) -> Outcome:
+        return self._member_call(record, "/tags", {"tags": [{"name": tag, "status": "inactive"}]})
+
+    def _member_call(self, record: Record, action: str, body: Any = None) -> Outcome:
+        """POST to one member's sub-resource; a 404 (not on the list) leaves nothing to do."""
         subscriber = hashlib.md5(record.member_key.lower().encode("utf-8")).hexdigest()
         try:
             response = self.client.request(
                 "POST",
-                f"/3.0/lists/{self.settings.list_id}/members/{subscriber}/tags",
-                json={"tags": [{"name": tag, "status": "inactive"}]},
+                f"/3.0/lists/{self.settings.list_id}/members/{subscriber}{action}",
+                json=body,
             )
         except GaveUpError as error:
             return Outcome(False, str(error))
-        if response.status_code in (200, 204, 404):  # 404: not on the list, nothing to untag
+        if response.status_code in (200, 204, 404):
             return Outcome(True)
         return Outcome(False, f"HTTP {response.status_code}: {_problem(response)}")
 

@@ -3,6 +3,7 @@ with `DELETE`, at most 10,000 rows a request, each batch a numbered part of a se
 
 Identifiers are normalized to Meta's rules (`activation.normalize`) and hashed here; Meta never
 receives plaintext. Rows Meta reports invalid fail alone; the rest of the batch is acknowledged.
+Erasure is the same `DELETE`: the audience is the only place our upload lives at Meta.
 """
 
 from __future__ import annotations
@@ -156,6 +157,9 @@ class MetaDestination(Destination):
             bad = [samples[v] for v in rows[i] if v and v in samples]
             outcomes[i] = Outcome(False, f"invalid entry: {bad[0]}") if bad else Outcome(True)
         return outcomes
+
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        return self.write(context, Operation.REMOVE, records)
 
     def close(self) -> None:
         if self._client is not None:

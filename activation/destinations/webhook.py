@@ -3,6 +3,7 @@
 Signature: `X-CDP-Signature: v1=<hex HMAC-SHA256(key, "{timestamp}.{body}")>` with the unix
 timestamp in `X-CDP-Timestamp`, so a replay outside the receiver's tolerance fails. A receiver
 that refuses a whole batch (4xx) gets it again in halves until the bad record stands alone.
+Erasure is a signed batch with `operation: "delete"` and only the members' keys.
 """
 
 from __future__ import annotations
@@ -64,37 +65,61 @@ class WebhookDestination(Destination):
     def write(
         self, context: SyncContext, operation: Operation, records: Sequence[Record]
     ) -> list[Outcome]:
+        return split_and_retry(
+            records,
+            lambda batch: self._post(
+                context,
+                operation.value,
+                batch,
+                [{"key": r.member_key, "fields": r.fields} for r in batch],
+            ),
+        )
+
+    def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
+        """A signed `delete` event naming only the keys: the receiver deletes everything it holds
+        on them; the erased person's fields are not sent again."""
+        return split_and_retry(
+            records,
+            lambda batch: self._post(
+                context, "delete", batch, [{"key": r.member_key} for r in batch]
+            ),
+        )
+
+    def _post(
+        self,
+        context: SyncContext,
+        operation: str,
+        batch: Sequence[Record],
+        items: list[dict[str, object]],
+    ) -> list[Outcome] | str:
+        """One signed batch; the refusal message when the receiver refused it whole."""
         key = self.secrets.get(self.settings.secret).get_secret_value().encode("utf-8")
-
-        def send(batch: Sequence[Record]) -> list[Outcome] | str:
-            body = json.dumps(
-                {
-                    "sync": context.sync.name,
-                    "segment": context.sync.segment,
-                    "run_id": context.run_id,
-                    "operation": operation.value,
-                    "records": [{"key": r.member_key, "fields": r.fields} for r in batch],
-                },
-                default=str,
-            ).encode()
-            stamp = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/json",
-                "X-CDP-Timestamp": stamp,
-                "X-CDP-Signature": sign(key, stamp, body),
-            }
-            try:
-                response = self.client.request("POST", self._path, content=body, headers=headers)
-            except GaveUpError as error:
-                return [Outcome(False, str(error))] * len(batch)
-            if response.is_success:
-                return [Outcome(True)] * len(batch)
-            message = f"HTTP {response.status_code}: {response.text[:300]}"
-            if response.status_code in (401, 403, 404):
-                return [Outcome(False, message)] * len(batch)
-            return message
-
-        return split_and_retry(records, send)
+        body = json.dumps(
+            {
+                "sync": context.sync.name,
+                "segment": context.sync.segment,
+                "run_id": context.run_id,
+                "operation": operation,
+                "records": items,
+            },
+            default=str,
+        ).encode()
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-CDP-Timestamp": stamp,
+            "X-CDP-Signature": sign(key, stamp, body),
+        }
+        try:
+            response = self.client.request("POST", self._path, content=body, headers=headers)
+        except GaveUpError as error:
+            return [Outcome(False, str(error))] * len(batch)
+        if response.is_success:
+            return [Outcome(True)] * len(batch)
+        message = f"HTTP {response.status_code}: {response.text[:300]}"
+        if response.status_code in (401, 403, 404):
+            return [Outcome(False, message)] * len(batch)
+        return message
 
     def close(self) -> None:
         if self._client is not None:

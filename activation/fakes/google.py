@@ -4,7 +4,9 @@ Contract: OAuth Bearer token; one destination naming our operating account and a
 10,000 audience members; `encoding: HEX`; each member's `userData.userIdentifiers` hold SHA-256 hex
 of the normalized email, or of the phone in E.164 *with* '+'; ingest requires request-level
 `consent` (`adUserData`, `adPersonalization`). An invalid identifier fails the whole request with
-400 INVALID_ARGUMENT naming each offending `audienceMembers[i]` in `fieldViolations`.
+400 INVALID_ARGUMENT naming each offending `audienceMembers[i]` in `fieldViolations`. `:remove`
+takes the same members without consent and drops every member sharing one of their identifiers
+(kept in `removals`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class FakeGoogleDataManager(FakeApi):
         self.known = known or KnownPlaintexts({})
         self.members: set[tuple[tuple[str, str], ...]] = set()
         self.consents: list[dict[str, str]] = []
+        self.removals: list[tuple[tuple[str, str], ...]] = []
+        """Every member accepted by `:remove`, in arrival order."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
         return rpc_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded", headers={"Retry-After": "1"})
@@ -128,7 +132,9 @@ class FakeGoogleDataManager(FakeApi):
                 if consent:
                     self.consents.append(consent)
             else:
-                self.members.difference_update(parsed)
+                self.removals.extend(parsed)
+                wanted = {pair for member in parsed for pair in member}
+                self.members = {m for m in self.members if wanted.isdisjoint(m)}
         return FakeResponse(200, {"requestId": str(uuid.uuid4())})
 
     def emails(self) -> set[str]:

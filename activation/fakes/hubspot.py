@@ -4,6 +4,9 @@ Contract: private-app Bearer token; at most 100 inputs, each `{idProperty: "emai
 properties}`; all good -> 200, some bad -> 207 Multi-Status with `errors[]` naming the ids; a
 rate limit breach -> 429 `{status, message, errorType: RATE_LIMIT, policyName, correlationId}`
 with the `X-HubSpot-RateLimit-*` headers.
+`POST /crm/v3/objects/contacts/gdpr-delete {objectId, idProperty: "email"}` deletes the contact
+for good (204); an address with no contact is blocklisted all the same. A blocklisted address can
+no longer be upserted, and `GET /crm/v3/objects/contacts/{email}?idProperty=email` is a 404.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class FakeHubSpot(FakeApi):
         self.reject_emails = set(reject_emails)
         self.contacts: dict[str, dict[str, Any]] = {}
         self.upserts = 0
+        self.gdpr_deleted: list[str] = []
+        """Addresses erased through gdpr-delete, in arrival order (also the blocklist)."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
         body = {
@@ -67,6 +72,10 @@ class FakeHubSpot(FakeApi):
             )
         if request.method == "GET" and request.path == "/crm/v3/objects/contacts":
             return FakeResponse(200, {"results": []})
+        if request.method == "POST" and request.path == "/crm/v3/objects/contacts/gdpr-delete":
+            return self._gdpr_delete(request.json() or {})
+        if request.method == "GET" and request.path.startswith("/crm/v3/objects/contacts/"):
+            return self._contact(request.path.rsplit("/", 1)[1], request.query)
         if request.method != "POST" or request.path != "/crm/v3/objects/contacts/batch/upsert":
             return hubspot_error(404, "OBJECT_NOT_FOUND", f"{request.method} {request.path}")
         inputs = (request.json() or {}).get("inputs") or []
@@ -83,12 +92,15 @@ class FakeHubSpot(FakeApi):
                 email = str(item.get("id", "")).lower()
                 if item.get("idProperty") != "email":
                     return hubspot_error(400, "VALIDATION_ERROR", "idProperty must be email")
-                if not _EMAIL.match(email) or email in self.reject_emails:
+                blocked = email in self.gdpr_deleted
+                if not _EMAIL.match(email) or email in self.reject_emails or blocked:
                     errors.append(
                         {
                             "status": "error",
                             "category": "VALIDATION_ERROR",
-                            "message": f"Property values were not valid: email {email!r}",
+                            "message": f"Contact {email!r} was GDPR-deleted and is blocklisted"
+                            if blocked
+                            else f"Property values were not valid: email {email!r}",
                             "context": {"ids": [item.get("id")]},
                             "errors": [],
                         }
@@ -118,3 +130,24 @@ class FakeHubSpot(FakeApi):
         if errors:
             body.update(errors=errors, numErrors=len(errors))
         return FakeResponse(207 if errors else 200, body)
+
+    def _gdpr_delete(self, body: dict[str, Any]) -> FakeResponse:
+        if body.get("idProperty") != "email" or not body.get("objectId"):
+            return hubspot_error(
+                400, "VALIDATION_ERROR", "objectId is required; idProperty must be email"
+            )
+        email = str(body["objectId"]).lower()
+        with self.lock:
+            self.contacts.pop(email, None)
+            if email not in self.gdpr_deleted:
+                self.gdpr_deleted.append(email)
+        return FakeResponse(204)
+
+    def _contact(self, object_id: str, query: dict[str, list[str]]) -> FakeResponse:
+        if query.get("idProperty") != ["email"]:
+            return hubspot_error(400, "VALIDATION_ERROR", "look contacts up with idProperty=email")
+        with self.lock:
+            contact = self.contacts.get(object_id.lower())
+            if contact is None:
+                return hubspot_error(404, "OBJECT_NOT_FOUND", "resource not found")
+            return FakeResponse(200, {"id": contact["id"], "properties": dict(contact)})

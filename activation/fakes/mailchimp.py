@@ -3,6 +3,9 @@
 Contract: HTTP Basic with the API key as password; `POST /3.0/lists/{id}` takes at most 500
 members and reports per-member failures inside a 200 (`errors[]`); errors are RFC 7807
 problem+json; more than 10 simultaneous connections, or too many requests, get a 429.
+`POST …/members/{md5}/actions/delete-permanent` erases a member (204; 404 when not on the list);
+afterwards `GET …/members/{md5}` is a 404 and batch subscribe refuses the address for good, as
+the real API does (only the person signing up again through a form brings them back).
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MEMBERS = re.compile(r"^/3\.0/lists/([^/]+)$")
 _TAGS = re.compile(r"^/3\.0/lists/([^/]+)/members/([0-9a-f]{32})/tags$")
+_MEMBER = re.compile(r"^/3\.0/lists/([^/]+)/members/([0-9a-f]{32})$")
+_DELETE_PERMANENT = re.compile(
+    r"^/3\.0/lists/([^/]+)/members/([0-9a-f]{32})/actions/delete-permanent$"
+)
 MAX_MEMBERS = 500
 
 
@@ -47,6 +54,8 @@ class FakeMailchimp(FakeApi):
         self.reject_emails = set(reject_emails)
         self.members: dict[str, dict[str, Any]] = {}
         self.by_hash: dict[str, str] = {}
+        self.permanently_deleted: set[str] = set()
+        """Subscriber hashes (MD5 of the lowercase email) erased for good."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
         if reason == "concurrency":
@@ -73,6 +82,10 @@ class FakeMailchimp(FakeApi):
             return self._batch(match.group(1), request.json())
         if (match := _TAGS.match(request.path)) and request.method == "POST":
             return self._tags(match.group(1), match.group(2), request.json())
+        if (match := _DELETE_PERMANENT.match(request.path)) and request.method == "POST":
+            return self._delete_permanent(match.group(1), match.group(2))
+        if (match := _MEMBER.match(request.path)) and request.method == "GET":
+            return self._member(match.group(1), match.group(2))
         return problem(404, "Resource Not Found", f"{request.method} {request.path}")
 
     def _batch(self, list_id: str, body: dict[str, Any]) -> FakeResponse:
@@ -96,6 +109,16 @@ class FakeMailchimp(FakeApi):
                             "error_code": "ERROR_GENERIC",
                             "field": "email_address",
                             "field_message": "Invalid email address",
+                        }
+                    )
+                    continue
+                if hashlib.md5(key.encode()).hexdigest() in self.permanently_deleted:
+                    errors.append(
+                        {
+                            "email_address": email,
+                            "error": f"{email} was permanently deleted and cannot be re-imported."
+                            " The contact must re-subscribe to get back on the list.",
+                            "error_code": "ERROR_GENERIC",
                         }
                     )
                     continue
@@ -153,6 +176,34 @@ class FakeMailchimp(FakeApi):
                 else:
                     self.members[email]["tags"].add(tag["name"])
         self.accepted_data()
+        return FakeResponse(204)
+
+    def _member(self, list_id: str, subscriber_hash: str) -> FakeResponse:
+        with self.lock:
+            email = self.by_hash.get(subscriber_hash)
+            if list_id != self.list_id or email is None:
+                return problem(
+                    404, "Resource Not Found", "The requested resource could not be found."
+                )
+            member = self.members[email]
+            body = {
+                "id": subscriber_hash,
+                "email_address": email,
+                "status": member["status"],
+                "merge_fields": dict(member["merge_fields"]),
+                "tags": [{"name": tag} for tag in sorted(member["tags"])],
+            }
+        return FakeResponse(200, body)
+
+    def _delete_permanent(self, list_id: str, subscriber_hash: str) -> FakeResponse:
+        with self.lock:
+            email = self.by_hash.pop(subscriber_hash, None)
+            if list_id != self.list_id or email is None:
+                return problem(
+                    404, "Resource Not Found", "The requested resource could not be found."
+                )
+            del self.members[email]
+            self.permanently_deleted.add(subscriber_hash)
         return FakeResponse(204)
 
     def tagged(self, tag: str) -> set[str]:

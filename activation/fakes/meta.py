@@ -4,7 +4,8 @@ Contract: access token (Bearer header or `access_token` field); form field `payl
 `{schema, data}` with every identifier SHA-256 lowercase hex (known test identities must hash
 their *correctly normalized* form); at most 10,000 rows; optional `session` with unique increasing
 `batch_seq` and nothing after `last_batch_flag`. Invalid rows are counted and sampled in a 200;
-throttling is a JSON error with code 17, 613 or 4 plus `X-Business-Use-Case-Usage`.
+throttling is a JSON error with code 17, 613 or 4 plus `X-Business-Use-Case-Usage`. A DELETE
+removes every user matching a row on any match key (EMAIL, PHONE, ids) and is kept in `deletions`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ HASHED_KEYS = {
     "PHONE_SHA256",
 }
 UNHASHED_KEYS = {"EXTERN_ID", "MADID", "MOBILE_ADVERTISER_ID"}
+MATCH_KEYS = {"EMAIL", "PHONE", "EMAIL_SHA256", "PHONE_SHA256", *UNHASHED_KEYS}
 MAX_ROWS = 10_000
 
 
@@ -72,6 +74,8 @@ class FakeMeta(FakeApi):
         self.members: set[tuple[str, ...]] = set()
         self.sessions: dict[int, dict[str, Any]] = {}
         self.rows_received = 0
+        self.deletions: list[tuple[str, ...]] = []
+        """Every row accepted by a DELETE (removals and erasures), in arrival order."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
         subcode = {17: 2446079, 613: 1487742}.get(self.throttle_code)
@@ -148,7 +152,8 @@ class FakeMeta(FakeApi):
             if method == "POST":
                 self.members.update(accepted)
             else:
-                self.members.difference_update(accepted)
+                self.deletions.extend(accepted)
+                self._remove_matching(keys, accepted)
         return FakeResponse(
             200,
             {
@@ -159,6 +164,14 @@ class FakeMeta(FakeApi):
                 "invalid_entry_samples": invalid,
             },
         )
+
+    def _remove_matching(self, keys: list[str], rows: list[tuple[str, ...]]) -> None:
+        """Meta removes every audience user a row matches on any match key (email, phone, ids),
+        not only a row identical to the one added: a removal sent with fewer fields still works."""
+        wanted = {
+            v for row in rows for k, v in zip(keys, row, strict=True) if k in MATCH_KEYS and v
+        }
+        self.members = {m for m in self.members if wanted.isdisjoint(m)}
 
     def _session(self, session: dict[str, Any]) -> str | None:
         state = self.sessions.setdefault(

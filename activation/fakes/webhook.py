@@ -3,6 +3,7 @@
 Contract (ours, see `activation.destinations.webhook`): headers `X-CDP-Timestamp` (unix seconds)
 and `X-CDP-Signature: v1=<hex HMAC-SHA256 of "{timestamp}.{body}">`; stale or wrong -> 401; more
 than `max_records` -> 413; a batch holding any record it cannot take is refused whole with 422.
+An `operation: "delete"` batch (erasure) drops the keys and keeps them in `erased`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class FakeWebhook(FakeApi):
         self.reject_keys = set(reject_keys)
         self.members: dict[str, dict[str, Any]] = {}
         self.batches = 0
+        self.erased: list[str] = []
 
     def handle(self, request: FakeRequest) -> FakeResponse:
         stamp = request.headers.get("x-cdp-timestamp", "")
@@ -53,8 +55,10 @@ class FakeWebhook(FakeApi):
         with self.lock:
             self.batches += 1
             for record in records:
-                if body.get("operation") == "remove":
+                if body.get("operation") in ("remove", "delete"):
                     self.members.pop(record["key"], None)
+                if body.get("operation") == "delete":
+                    self.erased.append(record["key"])
                 else:
                     self.members[record["key"]] = record["fields"]
         return FakeResponse(200, {"accepted": len(records)})

@@ -51,12 +51,15 @@ def sync(
     return run_sync(warehouse, config, "audience", secrets(secret), dry_run=dry_run)
 
 
-def warehouse_text(warehouse: Path) -> str:
-    """Every value of every table, as text: to grep for what must never be stored."""
+def warehouse_text(warehouse: Path, schema: str | None = None) -> str:
+    """Every value of every table (of one schema if given), as text: to grep for what must never
+    be stored."""
     conn = duckdb.connect(str(warehouse))
     try:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables"
+            " where coalesce(table_schema = ?, true)",
+            [schema],
         ).fetchall()
         return "\n".join(
             str(conn.execute(f'select * from "{schema}"."{table}"').fetchall())
