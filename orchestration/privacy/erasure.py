@@ -31,6 +31,7 @@ from activation.secrets import SecretResolver
 from activation.suppression import suppress, suppression_hashes
 from ingestion.suppression import add_suppressions
 from orchestration.privacy import ledger
+from orchestration.privacy.compaction import compact
 from orchestration.privacy.deletion import delete_person, rebuild_models
 from orchestration.privacy.identifiers import Identifier
 from orchestration.privacy.receipt import databases_to_scan, scan_database, write_receipt
@@ -243,8 +244,10 @@ def _receipt(
     identifier: Identifier,
     person: Person,
 ) -> tuple[str, dict[str, object]]:
-    """Republish the serving copies, scan everything, write the receipt. Rows still found mark
-    the deletion failed too, so running the request again deletes and scans again."""
+    """Rewrite the warehouse file, republish the serving copies, scan everything, write the
+    receipt. Rows still found mark the deletion failed too, so running the request again deletes
+    and scans again."""
+    bytes_before, bytes_after = compact(settings.warehouse)
     publish_serving_copy(settings.warehouse, settings.serving)
     scans = [scan_database(path, person) for path in databases_to_scan(settings.warehouse)]
     rows_matched = sum(scan.total for scan in scans)
@@ -269,7 +272,8 @@ def _receipt(
             "known_to_identity_graph": person.known,
         },
         scans=scans,
-        steps={step: _step_summary(record, step) for step in ledger.STEPS[:-1]},
+        steps={step: _step_summary(record, step) for step in ledger.STEPS[:-1]}
+        | {"warehouse_rewrite": {"bytes_before": bytes_before, "bytes_after": bytes_after}},
     )
     with _ledger(settings) as con:
         ledger.record_receipt(
