@@ -35,8 +35,9 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         automation_condition=dg.AutomationCondition.eager(),
-        description="data/warehouse/serving.duckdb: a checkpointed copy of the warehouse, swapped "
-        "in atomically so analysts can query while the next run writes. See docs/serving.md.",
+        description="data/warehouse/serving.duckdb: a checkpointed copy of the warehouse with "
+        "personal data hashed, and serving_restricted.duckdb with it raw (owner-only), swapped in "
+        "atomically so analysts can query while the next run writes. See docs/serving.md.",
     )
     def serving_copy(context: AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
         with retry_transient(context):
@@ -46,6 +47,8 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
                 "path": dg.MetadataValue.path(str(snapshot.path)),
                 "bytes": snapshot.bytes,
                 "tables": snapshot.tables,
+                "restricted_path": dg.MetadataValue.path(str(snapshot.restricted_path)),
+                "masked_columns": len(snapshot.masked_columns),
                 "published_at": snapshot.published_at.isoformat(timespec="seconds"),
             }
         )

@@ -1,7 +1,9 @@
-"""The serving copy: consistent, atomic, and safe for readers that are already connected."""
+"""The serving copies: consistent, atomic, safe for readers that are already connected, and the
+analysts' one free of raw personal data while the restricted one keeps it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,7 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.serving import ServingPublishError, publish_serving_copy
+from orchestration.serving import (
+    RESTRICTED_NAME,
+    ServingPublishError,
+    publish_serving_copy,
+    restricted_copy_path,
+)
 
 
 def _warehouse(path: Path, customers: int) -> None:
@@ -47,9 +54,15 @@ def test_publish_copies_the_checkpointed_warehouse(tmp_path: Path) -> None:
 
     assert snapshot.tables == 1
     assert snapshot.bytes == serving.stat().st_size
-    with duckdb.connect(str(serving), read_only=True) as con:
-        assert _count(con) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdp.duckdb", "serving.duckdb"]
+    assert snapshot.restricted_path == tmp_path / RESTRICTED_NAME
+    for copy in (serving, snapshot.restricted_path):
+        with duckdb.connect(str(copy), read_only=True) as con:
+            assert _count(con) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cdp.duckdb",
+        "serving.duckdb",
+        RESTRICTED_NAME,
+    ]
 
 
 def test_open_reader_keeps_old_snapshot_and_new_reader_sees_new_one(tmp_path: Path) -> None:
@@ -95,4 +108,144 @@ def test_unreadable_warehouse_never_replaces_the_serving_copy(tmp_path: Path) ->
         publish_serving_copy(not_duckdb, serving)
 
     assert serving.stat().st_ino == before
-    assert not list(tmp_path.glob(".serving.duckdb.*"))
+    assert not list(tmp_path.glob(".*"))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _people_warehouse(path: Path) -> None:
+    """Personal data in a mart, a raw table, a rejects line and an activation payload."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("marts", "raw_hubspot", "activation", "segments"):
+            con.execute(f"create schema {schema}")
+        con.execute(
+            "create table marts.customers as select * from (values"
+            " ('c1', 'an.nguyen@gmail.com', '+84912345678', 'Văn An', 'Nguyễn', 'VN', 3),"
+            " ('c2', null, null, null, null, 'US', 1))"
+            " as t(customer_id, email, phone, first_name, last_name, country, source_record_count)"
+        )
+        con.execute(
+            "create table raw_hubspot.contacts as select '15000000042' as record_id,"
+            " '  An.Nguyen@Gmail.com ' as email, '0912 345 678' as phone_number,"
+            " 'Tet sale' as utm_campaign"
+        )
+        con.execute(
+            "create table raw_hubspot._rejects as select 'hubspot/contacts_20261101.csv'"
+            " as source_file, 7 as source_line, '15000000043,Bình,Trần,binh@x.vn,0987 000 111'"
+            " as raw_text, 'wrong number of fields' as reason"
+        )
+        con.execute(
+            "create table activation.sync_state as select 'vip' as sync,"
+            " 'an.nguyen@gmail.com' as member_key, '{\"email\": \"an.nguyen@gmail.com\"}'"
+            " as payload"
+        )
+        con.execute("create view segments.vip as select customer_id, email from marts.customers")
+
+
+def test_analyst_copy_hashes_personal_columns_and_restricted_copy_keeps_them(
+    tmp_path: Path,
+) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+
+    snapshot = publish_serving_copy(warehouse, serving)
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        customer = con.execute(
+            "select customer_id, email, phone, first_name, last_name, country"
+            " from marts.customers where customer_id = 'c1'"
+        ).fetchone()
+        nulls = con.execute(
+            "select email, phone, first_name from marts.customers where customer_id = 'c2'"
+        ).fetchone()
+        contact = con.execute(
+            "select record_id, email, phone_number, utm_campaign from raw_hubspot.contacts"
+        ).fetchone()
+        reject = con.execute("select raw_text, reason from raw_hubspot._rejects").fetchone()
+        state = con.execute("select member_key, payload from activation.sync_state").fetchone()
+        view = con.execute("select email from segments.vip where customer_id = 'c1'").fetchone()
+    with duckdb.connect(str(snapshot.restricted_path), read_only=True) as con:
+        raw = con.execute(
+            "select email, first_name from marts.customers where customer_id = 'c1'"
+        ).fetchone()
+
+    assert customer == (
+        "c1",
+        _sha("an.nguyen@gmail.com"),
+        _sha("+84912345678"),
+        _sha("văn an"),
+        _sha("nguyễn"),
+        "VN",
+    )
+    assert nulls == (None, None, None)
+    assert contact == ("15000000042", customer[1], customer[2], "Tet sale")
+    assert reject == (
+        _sha("15000000043,Bình,Trần,binh@x.vn,0987 000 111"),
+        "wrong number of fields",
+    )
+    assert state == (customer[1], _sha('{"email": "an.nguyen@gmail.com"}'))
+    assert view == (customer[1],)
+    assert raw == ("an.nguyen@gmail.com", "Văn An")
+    assert "marts.customers.email" in snapshot.masked_columns
+    assert restricted_copy_path(serving).stat().st_mode & 0o777 == 0o400
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        "call me on 0912345678",
+        "0912 345 678",
+        "+84 912 345 678",
+        "(+84) 912-345-678",
+        "84912345678",
+        "+1 (415) 555-0134",
+        "reply to an.nguyen@gmail.com please",
+    ],
+)
+def test_an_unclassified_column_holding_emails_or_phones_fails_and_keeps_the_last_good_pair(
+    tmp_path: Path, leak: str
+) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+    publish_serving_copy(warehouse, serving)
+    before = (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.support_tickets (ticket_id varchar, comment varchar)")
+        con.execute("insert into marts.support_tickets values ('t1', 'fine'), ('t2', ?)", [leak])
+
+    with pytest.raises(
+        ServingPublishError, match=r"marts\.support_tickets\.comment \(1 rows\)"
+    ) as failure:
+        publish_serving_copy(warehouse, serving)
+
+    assert leak not in str(failure.value)
+    assert (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino) == before
+    assert not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "DH202603040000123",
+        "15000000042",
+        "120210000000000101",
+        "2026-03-04 09:12:33",
+        "1732890123.456789",
+        "hubspot/contacts_20261101.csv",
+        "Thanh toan don hang DH202603040000123",
+        _sha("an.nguyen@gmail.com"),
+        "0000000000",
+    ],
+)
+def test_ids_dates_and_hashes_are_not_mistaken_for_phones(tmp_path: Path, value: str) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.references_seen as select ? as reference", [value])
+
+    publish_serving_copy(warehouse, serving)
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select reference from marts.references_seen").fetchone() == (value,)
