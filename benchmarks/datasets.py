@@ -8,7 +8,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-SIZES = {"S": 1_000, "M": 1_000_000, "L": 10_000_000}
+SIZES = {"XS": 300, "S": 1_000, "M": 1_000_000, "L": 10_000_000}
+"""XS is for the harness's own smoke test; M is what the targets are set for."""
 SEED = 42
 END_DATE = date(2026, 11, 1)
 _COMPLETE = ".complete"

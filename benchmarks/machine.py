@@ -7,10 +7,22 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("duckdb", "dlt", "pyarrow", "dbt-core", "dbt-duckdb", "dagster")
+PACKAGES = (
+    "duckdb",
+    "dlt",
+    "pyarrow",
+    "dbt-core",
+    "dbt-duckdb",
+    "dagster",
+    "dagster-dbt",
+    "splink",
+    "scipy",
+)
 
 
-def describe() -> dict[str, str]:
+def describe(load_at_start: tuple[float, float, float]) -> dict[str, str]:
+    """The machine, the versions that shape the numbers, and how busy it was: the load average
+    when the benchmark started and when it ended (other work on a shared machine slows it)."""
     versions = []
     for package in PACKAGES:
         try:
@@ -24,6 +36,7 @@ def describe() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "packages": ", ".join(versions),
+        "load average (1/5/15 min) at start": " / ".join(f"{v:.1f}" for v in load_at_start),
         "load average (1/5/15 min) at the end": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
 

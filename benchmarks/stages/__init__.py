@@ -2,9 +2,10 @@
 
 from benchmarks.stages import (
     activation,
+    chain,
     identity,
     ingestion,
-    orchestration,
+    peers,
     predictive,
     segments,
     spark,
@@ -12,9 +13,10 @@ from benchmarks.stages import (
 
 __all__ = [
     "activation",
+    "chain",
     "identity",
     "ingestion",
-    "orchestration",
+    "peers",
     "predictive",
     "segments",
     "spark",

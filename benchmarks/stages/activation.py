@@ -21,7 +21,7 @@ import duckdb
 
 from benchmarks.registry import BenchContext, Measurement, Stage, register
 
-DIFF_MEMBERS = {"S": 10_000, "M": 1_000_000, "L": 10_000_000}
+DIFF_MEMBERS = {"XS": 1_000, "S": 10_000, "M": 1_000_000, "L": 10_000_000}
 SECRET_NAME = "destinations.bench.key"
 SECRET = "bench-secret-us1"
 FIELDS = {

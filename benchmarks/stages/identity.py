@@ -28,6 +28,7 @@ _DONE = ".complete"
 
 def _prepared(context: BenchContext) -> Path:
     """Raw tables, identity inputs and the edge list for this size, built once."""
+    from benchmarks.stages.peers import export_graph
     from ingestion.pipelines import load_all
     from orchestration.dbt_runner import run_dbt
 
@@ -45,35 +46,7 @@ def _prepared(context: BenchContext) -> Path:
         target_dir=folder / "target",
         dbt_vars={"as_of": AS_OF},
     ).raise_on_failure()
-    with duckdb.connect(str(folder / "identity" / "cdp.duckdb")) as con:
-        con.execute(
-            """
-            create or replace temp table keyed as
-            with links as (
-                select record_key, identifier_key from intermediate.int_identity__links
-            ),
-            nodes as (
-                select node_key, row_number() over (order by node_key) as node_id
-                from (
-                    select record_key as node_key from links
-                    union
-                    select identifier_key from links where identifier_key is not null
-                )
-            )
-            select r.node_id as src, i.node_id as dst
-            from links
-            join nodes as r on r.node_key = links.record_key
-            left join nodes as i on i.node_key = links.identifier_key
-            """
-        )
-        con.execute(
-            f"copy (select distinct src as node_id from keyed union select dst from keyed "
-            f"where dst is not null) to '{folder / 'nodes.parquet'}' (format parquet)"
-        )
-        con.execute(
-            f"copy (select src, dst from keyed where dst is not null) "
-            f"to '{folder / 'edges.parquet'}' (format parquet)"
-        )
+    export_graph(folder / "identity" / "cdp.duckdb", folder)
     (folder / _DONE).touch()
     return folder
 

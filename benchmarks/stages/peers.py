@@ -1,0 +1,122 @@
+"""Stages `ingestion_peer` and `identity_peers`: other tools on the same data in the same run.
+
+- `ingestion_peer`: DuckDB's own `read_csv` / `read_json` of the very landing files the chain
+  loaded, into one table each (the practical ceiling here; target: the chain's ingestion at
+  least 50% of its rate).
+- `identity_peers`: Splink's `cluster_pairwise_predictions_at_threshold` and scipy's
+  `connected_components` on the record <-> identifier links of this run's full refresh
+  (`intermediate.int_identity__links`), exported untimed to Parquet. Ours is the dbt model's own
+  execution time in that build (target: no slower than Splink).
+
+Both need this run's full refresh (`benchmarks.stages.chain`); alone they make it, untimed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks.registry import BenchContext, Measurement, Stage, register
+
+GRAPH = "graph"
+
+_EDGES_SQL = """
+create or replace temp table keyed as
+with links as (select record_key, identifier_key from intermediate.int_identity__links),
+nodes as (
+    select node_key, row_number() over (order by node_key) as node_id
+    from (
+        select record_key as node_key from links
+        union
+        select identifier_key from links where identifier_key is not null
+    )
+)
+select r.node_id as src, i.node_id as dst
+from links
+join nodes as r on r.node_key = links.record_key
+left join nodes as i on i.node_key = links.identifier_key
+"""
+
+
+def export_graph(warehouse: Path, folder: Path) -> Path:
+    """`nodes.parquet` and `edges.parquet` in `folder`: the identity links of `warehouse` as
+    integer node ids, the input every clustering tool here takes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(_EDGES_SQL)
+        con.execute(
+            "copy (select distinct src as node_id from keyed union select dst from keyed "
+            f"where dst is not null) to '{folder / 'nodes.parquet'}' (format parquet)"
+        )
+        con.execute(
+            "copy (select src, dst from keyed where dst is not null) "
+            f"to '{folder / 'edges.parquet'}' (format parquet)"
+        )
+    return folder
+
+
+def _graph_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
+    from benchmarks.stages.chain import chain_warehouse, ensure_full_refresh
+
+    root = ensure_full_refresh(context, run)
+    folder = root / GRAPH
+    if not (folder / "edges.parquet").exists():
+        export_graph(chain_warehouse(root), folder)
+    with duckdb.connect() as con:
+        edges = con.execute(f"select count(*) from '{folder / 'edges.parquet'}'").fetchone()[0]
+    return {
+        "nodes": str(folder / "nodes.parquet"),
+        "edges": str(folder / "edges.parquet"),
+        "count": int(edges),
+    }
+
+
+def _reader_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
+    from benchmarks.stages.ingestion import count_records
+
+    folder = context.work_dir / f"duckdb-readers-{run}"
+    shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "landing": str(context.landing),
+        "warehouse": str(folder / "cdp.duckdb"),
+        "records": count_records(context.landing),
+    }
+
+
+register(
+    Stage(
+        name="ingestion_peer",
+        description="DuckDB's own readers on the landing files the chain loaded",
+        measurements=(
+            Measurement(
+                name="DuckDB read_csv/read_json",
+                target="benchmarks.stages.ingestion:load_with_duckdb",
+                kwargs=_reader_kwargs,
+                reference=True,
+            ),
+        ),
+    )
+)
+
+register(
+    Stage(
+        name="identity_peers",
+        description="Splink and scipy clustering of the full refresh's identity links",
+        measurements=(
+            Measurement(
+                name="Splink cluster_pairwise_predictions_at_threshold (DuckDB)",
+                target="benchmarks.stages.identity:splink_clustering",
+                kwargs=_graph_kwargs,
+            ),
+            Measurement(
+                name="scipy.sparse.csgraph.connected_components",
+                target="benchmarks.stages.identity:scipy_components",
+                kwargs=_graph_kwargs,
+                reference=True,
+            ),
+        ),
+    )
+)
