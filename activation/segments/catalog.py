@@ -2,7 +2,10 @@
 
 `customers` and `customer_traits` declare `data_type` for every column (their contracts are
 enforced); that declaration is the single source of truth for which fields exist and what values
-they accept. Event types come from the `accepted_values` test on `customer_events.event_type`.
+they accept. `customer_predictions` (p_alive, churn_risk, predicted CLV...) declares its types the
+same way and adds its columns when the project has it; a customer without a prediction row has
+null in every one of them (docs/segments.md). Event types come from the `accepted_values` test on
+`customer_events.event_type`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import yaml
 CUSTOMER_MODEL = "customers"
 TRAITS_MODEL = "customer_traits"
 EVENTS_MODEL = "customer_events"
+PREDICTIONS_MODEL = "customer_predictions"
 FIELD_MODELS = (CUSTOMER_MODEL, TRAITS_MODEL)
+OPTIONAL_FIELD_MODELS = (PREDICTIONS_MODEL,)
+"""Read when the project defines them: segments using their fields join them (left join)."""
 # docs/contracts.md: used when the events model does not (yet) pin its types with accepted_values.
 CONTRACT_EVENT_TYPES = (
     "order",
@@ -107,11 +113,14 @@ def _accepted_values(column: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 def load_catalog(models_dir: Path) -> FieldCatalog:
-    """Read field names and types of `customers` + `customer_traits` under `models_dir`."""
+    """Read field names and types of `customers` + `customer_traits` (and `customer_predictions`
+    when present) under `models_dir`; a name already taken by an earlier model is skipped."""
     entries = {model["name"]: (path, model) for path, model in _model_entries(models_dir)}
     fields: dict[str, Field] = {}
-    for model_name in FIELD_MODELS:
+    for model_name in (*FIELD_MODELS, *OPTIONAL_FIELD_MODELS):
         if model_name not in entries:
+            if model_name in OPTIONAL_FIELD_MODELS:
+                continue
             raise CatalogError(f"no YAML properties for model '{model_name}' under {models_dir}")
         path, model = entries[model_name]
         for column in model.get("columns") or []:

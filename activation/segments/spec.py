@@ -101,6 +101,15 @@ class SegmentCondition:
 Rule = AllOf | AnyOf | Not | FieldCondition | EventCondition | SegmentCondition
 
 
+def field_models(rule: Rule) -> set[str]:
+    """The marts models whose fields the rule tests (not those of segments it refers to)."""
+    if isinstance(rule, AllOf | AnyOf):
+        return {model for child in rule.children for model in field_models(child)}
+    if isinstance(rule, Not):
+        return field_models(rule.child)
+    return {rule.model} if isinstance(rule, FieldCondition) else set()
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     name: str

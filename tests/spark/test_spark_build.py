@@ -153,10 +153,19 @@ def test_spark_computes_the_same_traits_as_duckdb(spark_build: Path, built_wareh
 def test_spark_puts_the_same_customers_in_each_segment_as_duckdb(
     spark_build: Path, built_warehouse: Path
 ) -> None:
+    """Except the segments using prediction fields: disabled on Spark with the predictions."""
+    from activation.segments import load_project
+    from orchestration.settings import dbt_project_dir
+
     columns = "segment, customer_id"
+    without_predictions = load_project(dbt_project_dir()).needing_predictions
     assert_same(
         spark_rows(spark_build, "marts", "segment_memberships", columns),
-        duckdb_rows(built_warehouse, "marts", "segment_memberships", columns),
+        {
+            row
+            for row in duckdb_rows(built_warehouse, "marts", "segment_memberships", columns)
+            if row[0] not in without_predictions
+        },
     )
 
 
