@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import random
+import string
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 
 import httpx
 from pydantic import Field
@@ -67,14 +69,44 @@ def meta_throttle(response: httpx.Response) -> float | None:
 
 def meta_row(fields: dict[str, object]) -> list[str]:
     country = str(fields.get("country") or "") or None
-    values = [
-        normalize_email(_text(fields.get("email"))),
-        phone_for_meta(_text(fields.get("phone")), country),
-        normalize_name(_text(fields.get("first_name"))),
-        normalize_name(_text(fields.get("last_name"))),
-        country.lower() if country else None,
+    return [
+        hashed(normalize_email(_text(fields.get("email")))) or "",
+        hashed(phone_for_meta(_text(fields.get("phone")), country)) or "",
+        _name_hash(_text(fields.get("first_name"))),
+        _name_hash(_text(fields.get("last_name"))),
+        _country_hash(country),
     ]
-    return [hashed(v) or "" for v in values]
+
+
+@lru_cache(maxsize=65_536)
+def _name_hash(name: str | None) -> str:
+    """Names repeat across an audience far more than emails do: normalizing (NFC, a Unicode
+    category test per character) and hashing each distinct one once is a third of the row cost."""
+    return hashed(normalize_name(name)) or ""
+
+
+@lru_cache(maxsize=1024)
+def _country_hash(country: str | None) -> str:
+    return hashed(country.lower()) if country else ""
+
+
+_FORM_SAFE = frozenset(string.ascii_letters + string.digits + "_.-~")
+
+
+def form_body(fields: dict[str, str]) -> bytes:
+    """`application/x-www-form-urlencoded`, byte for byte what `urlencode` gives, by one
+    `str.replace` per distinct special character: a 10,000-row payload is 3.4 MB of JSON, and
+    urlencode's per-character quoting took more client time than building the rows."""
+    return "&".join(f"{name}={_form_quote(value)}" for name, value in fields.items()).encode()
+
+
+def _form_quote(text: str) -> str:
+    special = set(text) - _FORM_SAFE
+    if "%" in special:
+        text = text.replace("%", "%25")
+    for char in sorted(special - {"%", " "}):
+        text = text.replace(char, "".join(f"%{b:02X}" for b in char.encode("utf-8")))
+    return text.replace(" ", "+")
 
 
 def _text(value: object) -> str | None:
@@ -146,7 +178,12 @@ class MetaDestination(Destination):
         method = "DELETE" if operation is Operation.REMOVE else "POST"
         path = f"/{self.settings.api_version}/{self.settings.audience_id}/users"
         try:
-            response = self.client.request(method, path, data=form)
+            response = self.client.request(
+                method,
+                path,
+                content=form_body(form),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
         except GaveUpError as error:
             return [Outcome(False, str(error))] * len(records)
         if response.status_code != 200:

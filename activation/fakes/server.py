@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -144,7 +145,9 @@ class FakeApi:
         with self.lock:
             self.data_requests_at.append(time.monotonic())
 
-    def _dispatch(self, request: FakeRequest) -> FakeResponse:
+    def _dispatch(self, read_request: Callable[[], FakeRequest]) -> FakeResponse:
+        """Limits are decided on arrival, before the body is read, as an API gateway does: the
+        time a multi-megabyte upload takes to arrive must not make a request count as early."""
         with self.lock:
             self.requests += 1
             self._active += 1
@@ -153,19 +156,17 @@ class FakeApi:
             down = self.outage_after is not None and self.requests > self.outage_after
             forced = self.throttle_next > 0
             self.throttle_next -= forced
+        over_rate = not (down or too_many) and (forced or not self.limiter.allow())
         try:
+            request = read_request()
             if self.latency:
                 time.sleep(self.latency)
             if down:
                 return FakeResponse(503, {"error": "service unavailable"})
-            if too_many:
+            if too_many or over_rate:
                 with self.lock:
                     self.throttled += 1
-                return self.throttle_response("concurrency")
-            if forced or not self.limiter.allow():
-                with self.lock:
-                    self.throttled += 1
-                return self.throttle_response("rate")
+                return self.throttle_response("concurrency" if too_many else "rate")
             return self.handle(request)
         finally:
             with self.lock:
@@ -186,14 +187,15 @@ class FakeApi:
             def _serve(self) -> None:
                 split = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                request = FakeRequest(
-                    self.command,
-                    split.path,
-                    parse_qs(split.query),
-                    {k.lower(): v for k, v in self.headers.items()},
-                    self.rfile.read(length) if length else b"",
+                response = api._dispatch(
+                    lambda: FakeRequest(
+                        self.command,
+                        split.path,
+                        parse_qs(split.query),
+                        {k.lower(): v for k, v in self.headers.items()},
+                        self.rfile.read(length) if length else b"",
+                    )
                 )
-                response = api._dispatch(request)
                 payload = b"" if response.body is None else json.dumps(response.body).encode()
                 self.send_response(response.status)
                 if payload:

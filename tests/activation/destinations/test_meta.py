@@ -130,3 +130,16 @@ def test_bad_token_fails_check_and_token_never_stored(tmp_path: Path, caplog):
             sync(warehouse, _settings(fake), secret="bad-token")
         sync(warehouse, _settings(fake))
     assert SECRET not in warehouse_text(warehouse) + caplog.text
+
+
+def test_form_body_is_byte_for_byte_what_urlencode_gives():
+    from urllib.parse import urlencode
+
+    from activation.destinations.meta import form_body
+
+    fields = {
+        "payload": json.dumps({"schema": ["EMAIL"], "data": [[sha("a")], ["x y+z%&=?/"]]}),
+        "session": json.dumps({"session_id": 7, "last_batch_flag": True}),
+        "note": "Nguyễn ~!*'()",
+    }
+    assert form_body(fields) == urlencode(fields).encode()
