@@ -123,10 +123,7 @@ class ExportReader:
         assert self.suppression is not None
         spec = self.file.spec
         drop_rows = self.suppression.rows_to_drop(rows, spec)
-        drop_rejects = np.array(
-            [self.suppression.mentions(text, spec) for text in rejects["raw_text"].to_pylist()],
-            dtype=bool,
-        )
+        drop_rejects = self.suppression.lines_to_drop(rejects["raw_text"].to_pylist(), spec)
         self.rows_suppressed += int(drop_rows.sum()) + int(drop_rejects.sum())
         if drop_rows.any():
             rows = rows.filter(pa.array(~drop_rows))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 
 SCHEMA = "privacy"
 TABLE = "suppressed_identifiers"
@@ -23,6 +24,7 @@ QUALIFIED = f"{SCHEMA}.{TABLE}"
 DEFAULT_PHONE_REGION = "VN"
 EMAIL_TRIM = " \t\r\n"
 """Characters trimmed around an email, here and in the loaders' SQL (`trim(email, …)`)."""
+_INCOMING = "_cdp_incoming_suppressions"
 
 
 class IdentifierType(StrEnum):
@@ -96,13 +98,22 @@ def add_suppressions_conn(
     ensure_table(conn)
     if not hashes:
         return 0
-    (before,) = conn.execute(f"select count(*) from {QUALIFIED}").fetchone() or (0,)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    conn.executemany(
-        f"insert into {QUALIFIED} values (?, ?, ?, ?) on conflict do nothing",
-        [(kind, digest, request_id, now) for kind, digest in sorted(hashes)],
+    ((before,),) = conn.execute(f"select count(*) from {QUALIFIED}").fetchall()
+    kinds, digests = zip(*sorted(hashes), strict=True)
+    incoming = pa.table(
+        {
+            "identifier_type": list(kinds),
+            "identifier_hash": list(digests),
+            "request_id": [request_id] * len(hashes),
+            "suppressed_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)] * len(hashes),
+        }
     )
-    (after,) = conn.execute(f"select count(*) from {QUALIFIED}").fetchone() or (0,)
+    conn.register(_INCOMING, incoming)
+    try:
+        conn.execute(f"insert into {QUALIFIED} select * from {_INCOMING} on conflict do nothing")
+    finally:
+        conn.unregister(_INCOMING)
+    ((after,),) = conn.execute(f"select count(*) from {QUALIFIED}").fetchall()
     return int(after) - int(before)
 
 
@@ -111,7 +122,7 @@ def suppressed_count(warehouse: Path) -> int:
         return 0
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         try:
-            (count,) = conn.execute(f"select count(*) from {QUALIFIED}").fetchone() or (0,)
+            ((count,),) = conn.execute(f"select count(*) from {QUALIFIED}").fetchall()
         except duckdb.CatalogException:
             return 0
     return int(count)
