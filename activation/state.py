@@ -176,9 +176,16 @@ def diff_sql(
     updates = sync.mode is not SyncMode.ADD_ONLY
     mirror = sync.mode is SyncMode.MIRROR
     state_sql = (
-        f"(select member_key, payload_hash, payload from {state} where sync = $sync)"
+        f"(select member_key, payload_hash from {state} where sync = $sync)"
         if state
         else _EMPTY_STATE
+    )
+    # What a remove sends is the payload last acknowledged: joined to the removed members only,
+    # so the whole state's payload text is not carried through the full outer join.
+    sent_sql = (
+        f"(select member_key, payload from {state} where sync = $sync)"
+        if state
+        else "(select null::varchar as member_key, null::varchar as payload where false)"
     )
     sql = f"""
     with people as (
@@ -194,16 +201,20 @@ def diff_sql(
             select customer_id from marts.segment_memberships where segment = $segment
         ) as m using (customer_id)
     ),
-    keyed as materialized (
+    grouped as materialized (
         select
             member_key,
             bool_or(in_segment) as in_segment,
             bool_and(allowed) as allowed,
-            arg_min(payload, customer_id) filter (where in_segment) as payload,
-            md5(arg_min(payload, customer_id) filter (where in_segment)) as payload_hash
+            count(*) filter (where in_segment) as members,
+            arg_min(payload, customer_id) filter (where in_segment) as payload
         from people
-        where member_key is not null
         group by member_key
+    ),
+    keyed as (
+        select member_key, in_segment, allowed, payload, md5(payload) as payload_hash
+        from grouped
+        where member_key is not null
     ),
     state as {state_sql},
     compared as (
@@ -214,11 +225,10 @@ def diff_sql(
             s.member_key is not null as acknowledged,
             k.payload,
             k.payload_hash,
-            s.payload as sent_payload,
             s.payload_hash as sent_hash
         from keyed as k full outer join state as s using (member_key)
     ),
-    changes as (
+    changes as materialized (
         select
             case
                 when eligible and not acknowledged then 'add'
@@ -228,20 +238,21 @@ def diff_sql(
                     then 'remove'
             end as kind,
             member_key,
-            case when eligible then payload else sent_payload end as payload
+            payload
         from compared
-        union all
-        select 'skipped_consent', member_key, null from keyed where in_segment and not allowed
-        union all
-        select 'skipped_missing_key', null, null
-        from marts.customers as c
-        left join marts.customer_traits as t using (customer_id)
-        semi join (
-            select customer_id from marts.segment_memberships where segment = $segment
-        ) as m using (customer_id)
-        where {key_sql} is null
+        where kind is not null
     )
-    select kind, member_key, sha256(member_key) as member_hash, payload from changes
-    where kind is not null
+    select kind, member_key, sha256(member_key) as member_hash, payload
+    from changes where kind <> 'remove'
+    union all
+    select 'remove', member_key, sha256(member_key), s.payload
+    from (select member_key from changes where kind = 'remove') as r
+    join {sent_sql} as s using (member_key)
+    union all
+    select 'skipped_consent', member_key, sha256(member_key), null
+    from keyed where in_segment and not allowed
+    union all
+    select 'skipped_missing_key', null, null, null
+    from (select unnest(range(members)) from grouped where member_key is null)
     """
     return sql, {"segment": sync.segment, "sync": sync.name}
