@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     request_id = args.request_id or new_request_id()
     try:
         outcome = forget(deployment_settings(), identifier, request_id)
-    except (RequestConflictError, ValueError) as error:
+    except (RequestConflictError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ErasureStepError as error:

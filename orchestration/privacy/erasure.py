@@ -138,6 +138,8 @@ def _step(
 def forget(settings: ErasureSettings, identifier: Identifier, request_id: str) -> ErasureOutcome:
     """Erase the person `identifier` belongs to; see the module docstring for the steps."""
     check_request_id(request_id)
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"warehouse {settings.warehouse} does not exist: nothing to erase")
     with _ledger(settings) as con:
         record = ledger.open_request(con, request_id, identifier)
     if record.complete:

@@ -8,7 +8,9 @@ deletion removes. Each identifier is matched the way it appears in exports and m
   `0901 234 567`, `(090) 123-4567`, `84901234567` and `+84901234567` are the same number;
 - customer ids anywhere in the text (they are long generated tokens);
 - source record ids as a whole token, alone (`15000000048`, a key or reference column) or inside
-  a record key (`hubspot:contacts:15000000048`) or a quarantined raw line.
+  a record key (`hubspot:contacts:15000000048`) or a quarantined raw line;
+- the SHA-256 hex of each email and phone (normalized: trimmed lowercase email, E.164 phone) as a
+  whole token: the masked serving copy and activation's logs hold people that way.
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from activation.normalize import sha256_hex
 from orchestration.privacy.identifiers import phone_digit_forms
 from orchestration.privacy.resolve import Person
 
-KINDS = ("email", "phone", "customer_id", "source_record")
+KINDS = ("email", "phone", "customer_id", "source_record", "hashed")
+HASH_LISTS = (
+    "privacy.suppressed_identifiers",
+    "privacy.erasure_requests",
+    "privacy.erasure_receipts",
+    "activation.suppressions",
+    "activation.sync_log",
+)
+"""Tables whose purpose is to keep hashes of erased people: the suppression lists, the ledger, and
+activation's audit log (hashed member keys only, the removal itself included). The hashed kind is
+not looked for there; every other kind is."""
 _DIGIT_GAP = "[ ().-]*"
 
 
@@ -63,6 +76,7 @@ def patterns(person: Person) -> dict[str, str]:
         "phone": _phone_pattern(person.phones),
         "customer_id": _alternation(person.customer_ids) or None,
         "source_record": _token_pattern(record_id for _, _, record_id in person.source_records),
+        "hashed": _token_pattern(sha256_hex(value) for value in (*person.emails, *person.phones)),
     }
     return {kind: pattern for kind, pattern in built.items() if pattern}
 

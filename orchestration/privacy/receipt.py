@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.privacy.deletion import text_tables
-from orchestration.privacy.matching import patterns, quote_identifier, row_matches
+from orchestration.privacy.matching import HASH_LISTS, patterns, quote_identifier, row_matches
 from orchestration.privacy.resolve import Person
 
 RECEIPT_VERSION = 1
@@ -41,12 +41,14 @@ class DatabaseScan:
 def scan_database(path: Path, person: Person) -> DatabaseScan:
     """Count the rows of each table of `path` (opened read-only) that mention the person."""
     found = patterns(person)
+    unhashed = {kind: pattern for kind, pattern in found.items() if kind != "hashed"}
     counts: dict[str, int] = {}
     with duckdb.connect(str(path), read_only=True) as con:
         for (schema, table), columns in text_tables(con).items():
             qualified = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+            wanted = unhashed if f"{schema}.{table}" in HASH_LISTS else found
             row = con.execute(
-                f"select count(*) from {qualified} where {row_matches(columns, found)}"
+                f"select count(*) from {qualified} where {row_matches(columns, wanted)}"
             ).fetchone()
             counts[f"{schema}.{table}"] = int(row[0]) if row else 0
     return DatabaseScan(
@@ -72,6 +74,7 @@ class Receipt:
     outcome: str
     tables_scanned: int
     rows_matched: int
+    """Table rows plus raw-byte mentions found: anything but 0 means the erasure is not done."""
 
 
 def write_receipt(
@@ -85,6 +88,7 @@ def write_receipt(
 ) -> Receipt:
     """Write `<receipts_dir>/<request_id>.json` atomically. Only hashes and counts go in it."""
     rows_matched = sum(scan.total for scan in scans)
+    bytes_matched = sum(scan.file_bytes_matched for scan in scans)
     document = {
         "receipt_version": RECEIPT_VERSION,
         "request_id": request_id,
@@ -92,7 +96,8 @@ def write_receipt(
         "outcome": outcome,
         "request": request,
         "scan": {
-            "rows_matched": rows_matched,
+            "rows_matched": rows_matched - bytes_matched,
+            "file_bytes_matched": bytes_matched,
             "databases": [
                 {
                     "database": scan.database,

@@ -1,0 +1,74 @@
+"""Deletion on a tiny warehouse: the person's rows go, other customers' rows stay (with a shared
+identifier blanked), history tables lose the person, and running it twice changes nothing more."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.privacy.deletion import delete_person
+from orchestration.privacy.resolve import Person
+
+PERSON = Person(
+    customer_ids=("cus_person0000000000001",),
+    emails=("ann@example.com",),
+    phones=("+84901234567",),
+    source_records=(("hubspot", "contacts", "1001"),),
+    known=True,
+)
+
+
+def _warehouse() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for statement in (
+        "create schema raw_hubspot",
+        "create schema marts",
+        "create schema privacy",
+        "create table raw_hubspot.contacts"
+        " (record_id varchar, email varchar, phone_number varchar)",
+        "insert into raw_hubspot.contacts values ('1001', 'ann@example.com', '0901 234 567'),"
+        " ('1002', 'bob@example.com', '+84 901 234 567'), ('1003', 'cy@example.com', null),"
+        " ('1004', 'ANN@EXAMPLE.COM', null)",
+        "create table raw_hubspot._rejects (source_file varchar, raw_text varchar)",
+        'insert into raw_hubspot._rejects values (\'c.csv\', \'"1009","Ann","ann@example.com"\'),'
+        ' (\'c.csv\', \'"1010","Dan","dan@example.com"\')',
+        "create table marts.customer_source_records (source varchar, source_table varchar,"
+        " source_record_id varchar, customer_id varchar)",
+        "insert into marts.customer_source_records values"
+        " ('hubspot', 'contacts', '1001', 'cus_person0000000000001'),"
+        " ('hubspot', 'contacts', '1002', 'cus_other00000000000002'),"
+        " ('hubspot', 'contacts', '1003', 'cus_other00000000000003')",
+        "create table marts.segment_membership_history (segment varchar, customer_id varchar)",
+        "insert into marts.segment_membership_history values ('vip', 'cus_person0000000000001'),"
+        " ('vip', 'cus_other00000000000002')",
+        "create table privacy.erasure_requests (identifier_hash varchar)",
+        "insert into privacy.erasure_requests values ('cus_person0000000000001')",
+    ):
+        con.execute(statement)
+    return con
+
+
+def test_the_persons_rows_go_and_a_shared_phone_is_blanked_in_the_other_customers_row():
+    con = _warehouse()
+    result = delete_person(con, PERSON)
+    contacts = con.execute("select * from raw_hubspot.contacts order by record_id").fetchall()
+    assert contacts == [("1002", "bob@example.com", None), ("1003", "cy@example.com", None)]
+    assert result.rows_deleted["raw_hubspot.contacts"] == 2
+    assert result.rows_redacted == {"raw_hubspot.contacts": 1}
+    assert con.execute("select source_record_id from marts.customer_source_records").fetchall() == [
+        ("1002",),
+        ("1003",),
+    ]
+    assert con.execute("select raw_text from raw_hubspot._rejects").fetchall() == [
+        ('"1010","Dan","dan@example.com"',)
+    ]
+    assert con.execute("select customer_id from marts.segment_membership_history").fetchall() == [
+        ("cus_other00000000000002",)
+    ]
+    assert con.execute("select count(*) from privacy.erasure_requests").fetchone() == (1,)
+
+
+def test_deleting_twice_deletes_nothing_more():
+    con = _warehouse()
+    delete_person(con, PERSON)
+    again = delete_person(con, PERSON)
+    assert again.total_deleted == 0 and again.rows_redacted == {}
