@@ -52,8 +52,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# make bench [SIZE=S|M|L] [REPEAT=3] [STAGES=chain,identity_peers]: docs/benchmarks.md
+REPEAT ?= 3
+STAGES ?=
 bench: setup
-	$(BIN)/python -m benchmarks --size $(SIZE) --engine $(ENGINE)
+	$(BIN)/python -m benchmarks --size $(SIZE) --engine $(ENGINE) --repeat $(REPEAT) \
+	  $(if $(STAGES),--stages $(STAGES))
 
 dev: setup data/landing/.generated
 	$(BIN)/cdp dev

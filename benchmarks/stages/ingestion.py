@@ -79,7 +79,8 @@ def count_records(landing: Path) -> int:
     return total
 
 
-def _fresh_warehouse(context: BenchContext, name: str, run: int) -> dict[str, Any]:
+def fresh_warehouse(context: BenchContext, name: str, run: int) -> dict[str, Any]:
+    """Arguments of a load into an empty warehouse of its own, from the generated files."""
     folder = context.work_dir / f"{name}-{run}"
     shutil.rmtree(folder, ignore_errors=True)
     return {
@@ -97,12 +98,12 @@ register(
             Measurement(
                 name="dlt loaders (cdp ingest)",
                 target="benchmarks.stages.ingestion:load_with_dlt",
-                kwargs=lambda context, run: _fresh_warehouse(context, "dlt", run),
+                kwargs=lambda context, run: fresh_warehouse(context, "dlt", run),
             ),
             Measurement(
                 name="DuckDB read_csv/read_json",
                 target="benchmarks.stages.ingestion:load_with_duckdb",
-                kwargs=lambda context, run: _fresh_warehouse(context, "duckdb", run),
+                kwargs=lambda context, run: fresh_warehouse(context, "duckdb", run),
                 reference=True,
             ),
         ),

@@ -13,13 +13,13 @@ Both need this run's full refresh (`benchmarks.stages.chain`); alone they make i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from benchmarks.registry import BenchContext, Measurement, Stage, register
+from benchmarks.stages.ingestion import fresh_warehouse
 
 GRAPH = "graph"
 
@@ -74,18 +74,6 @@ def _graph_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
     }
 
 
-def _reader_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
-    from benchmarks.stages.ingestion import count_records
-
-    folder = context.work_dir / f"duckdb-readers-{run}"
-    shutil.rmtree(folder, ignore_errors=True)
-    return {
-        "landing": str(context.landing),
-        "warehouse": str(folder / "cdp.duckdb"),
-        "records": count_records(context.landing),
-    }
-
-
 register(
     Stage(
         name="ingestion_peer",
@@ -94,7 +82,7 @@ register(
             Measurement(
                 name="DuckDB read_csv/read_json",
                 target="benchmarks.stages.ingestion:load_with_duckdb",
-                kwargs=_reader_kwargs,
+                kwargs=lambda context, run: fresh_warehouse(context, "duckdb-readers", run),
                 reference=True,
             ),
         ),
