@@ -23,6 +23,9 @@ class SyncMode(StrEnum):
     UPSERT = "upsert"
     MIRROR = "mirror"
     ADD_ONLY = "add_only"
+    REPLACE = "replace"
+    """Like mirror, but a run with any change sends the whole audience through the destination's
+    replace call (Meta `usersreplace`), which drops whoever was left out."""
 
 
 class ConsentPurpose(StrEnum):

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from activation.config import ActivationConfig
+from activation.config import ActivationConfig, ConfigError, SyncMode
 from activation.destinations import Destination, Operation, Outcome, Record, SyncContext
 from activation.destinations import build_destination as _build_destination
 from activation.secrets import SecretResolver
@@ -28,6 +28,12 @@ from activation.state import batch_transaction, diff_sql, ensure_schema
 log = logging.getLogger(__name__)
 
 SEND_ORDER = (Operation.REMOVE, Operation.ADD, Operation.UPDATE)
+# A replace drops whoever it leaves out when its last batch lands: removes are acknowledged after.
+REPLACE_ORDER = (Operation.ADD, Operation.UPDATE, Operation.KEEP, Operation.REMOVE)
+
+
+def send_order(mode: SyncMode) -> tuple[Operation, ...]:
+    return REPLACE_ORDER if mode is SyncMode.REPLACE else SEND_ORDER
 
 
 @dataclass
@@ -73,9 +79,10 @@ def _scrub(error: str | None, member_key: str) -> str | None:
 class _Acknowledger:
     """Writes one batch's outcomes to state, log and run counts in one transaction."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, result: SyncResult) -> None:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, result: SyncResult, mode: SyncMode) -> None:
         self.conn = conn
         self.result = result
+        self.mode = mode
 
     def __call__(
         self, operation: Operation, records: list[Record], outcomes: list[Outcome]
@@ -96,7 +103,8 @@ class _Acknowledger:
         )
         ok = sum(o.ok for o in outcomes)
         failed = len(outcomes) - ok
-        counter = {"add": "added", "update": "updated", "remove": "removed"}[operation.value]
+        counter = {"add": "added", "update": "updated", "remove": "removed"}.get(operation.value)
+        replace = self.mode is SyncMode.REPLACE
         conn, sync, run_id = self.conn, self.result.sync, self.result.run_id
         with batch_transaction(conn, "ack_batch", batch):
             conn.execute(
@@ -118,12 +126,20 @@ class _Acknowledger:
                     " where b.ok and p.kind = ?",
                     [sync, operation.value],
                 )
+            if replace and operation is not Operation.REMOVE:
+                # The replace drops a member whose batch failed: no longer acknowledged.
+                conn.execute(
+                    "delete from activation.sync_state where sync = ? and member_key in"
+                    " (select member_key from ack_batch where not ok)",
+                    [sync],
+                )
+            counted = f"{counter} = {counter} + {ok}, " if counter else ""
             conn.execute(
-                f"update activation.sync_runs set {counter} = {counter} + ?,"
-                " failed = failed + ? where run_id = ?",
-                [ok, failed, run_id],
+                f"update activation.sync_runs set {counted}failed = failed + ? where run_id = ?",
+                [failed, run_id],
             )
-        setattr(self.result, counter, getattr(self.result, counter) + ok)
+        if counter:
+            setattr(self.result, counter, getattr(self.result, counter) + ok)
         self.result.failed += failed
 
 
@@ -149,7 +165,7 @@ def _send_all(
                 raise errors[0]
 
         try:
-            for operation in SEND_ORDER:
+            for operation in send_order(context.sync.mode):
                 for records in _batches(conn, operation, settings.batch_size):
                     if len(in_flight) >= settings.max_concurrency:
                         done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -158,7 +174,7 @@ def _send_all(
                         operation,
                         records,
                     )
-                # Removes land before adds, adds before updates: drain between operations.
+                # Each operation lands before the next starts: drain between operations.
                 settle(wait(in_flight).done)
         except BaseException:
             # Batches already sent are acknowledged before the crash propagates.
@@ -167,12 +183,15 @@ def _send_all(
             raise
 
 
-def _plan(conn: duckdb.DuckDBPyConnection, result: SyncResult, sample_size: int) -> None:
+def _plan(
+    conn: duckdb.DuckDBPyConnection, result: SyncResult, mode: SyncMode, sample_size: int
+) -> None:
     counts = dict(conn.execute("select kind, count(*) from pending group by kind").fetchall())
-    result.planned = {op.value: int(counts.get(op.value, 0)) for op in SEND_ORDER}
+    order = send_order(mode)
+    result.planned = {op.value: int(counts.get(op.value, 0)) for op in order}
     result.skipped_consent = int(counts.get("skipped_consent", 0))
     result.skipped_missing_key = int(counts.get("skipped_missing_key", 0))
-    for operation in SEND_ORDER:
+    for operation in order:
         rows = conn.execute(
             "select member_hash, payload from pending where kind = ? order by member_key limit ?",
             [operation.value, sample_size],
@@ -203,11 +222,23 @@ def run_sync(
         if not dry_run:
             ensure_schema(conn)
         sql, params = diff_sql(conn, sync, destination.consent)
+        if sync.mode is SyncMode.REPLACE and not destination.supports_replace:
+            raise ConfigError(
+                f"sync {sync.name!r}: mode replace needs a destination with a replace call"
+                f" (meta); {sync.destination!r} has none"
+            )
         conn.execute(f"create or replace temp table pending as {sql}", params)
-        _plan(conn, result, sample_size)
+        changed = bool(
+            conn.execute(
+                "select count(*) from pending where kind in ('add', 'update', 'remove')"
+            ).fetchone()[0]
+        )
+        if not changed:  # a replace of an unchanged audience is not sent either
+            conn.execute("delete from pending where kind = 'keep'")
+        _plan(conn, result, sync.mode, sample_size)
         if dry_run:
             return result
-        if any(result.planned.values()):  # an unchanged audience makes no request at all
+        if changed:  # an unchanged audience makes no request at all
             destination.check_connection()
         conn.execute(
             "insert into activation.sync_runs (run_id, sync, destination, started_at,"
@@ -230,7 +261,7 @@ def run_sync(
             result.skipped_consent,
         )
         try:
-            _send_all(conn, destination, context, _Acknowledger(conn, result))
+            _send_all(conn, destination, context, _Acknowledger(conn, result, sync.mode))
             destination.finish(context)
         except BaseException as error:
             result.status = "failed"

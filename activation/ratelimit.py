@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 HEADROOM = 0.99
 
 

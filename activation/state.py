@@ -144,8 +144,9 @@ def diff_sql(
 ) -> tuple[str, dict[str, str]]:
     """The statement producing one row per (operation, member) to send, plus audience counts.
 
-    Output columns: kind ('add'/'update'/'remove', or 'skipped_consent'/'skipped_missing_key' for
-    rows that are only counted), member_key, member_hash, payload (JSON text).
+    Output columns: kind ('add'/'update'/'remove'; 'keep' for unchanged members in replace mode;
+    or 'skipped_consent'/'skipped_missing_key' for rows that are only counted), member_key,
+    member_hash, payload (JSON text).
     """
     columns = mart_columns(conn)
     wanted = {sync.member_key, *sync.fields.values()}
@@ -174,7 +175,8 @@ def diff_sql(
             )
         )
     updates = sync.mode is not SyncMode.ADD_ONLY
-    mirror = sync.mode is SyncMode.MIRROR
+    replace = sync.mode is SyncMode.REPLACE
+    mirror = sync.mode is SyncMode.MIRROR or replace
     state_sql = (
         f"(select member_key, payload_hash from {state} where sync = $sync)"
         if state
@@ -236,6 +238,7 @@ def diff_sql(
                     then 'update'
                 when not eligible and acknowledged and ({str(mirror).lower()} or not allowed)
                     then 'remove'
+                when eligible and {str(replace).lower()} then 'keep'
             end as kind,
             member_key,
             payload

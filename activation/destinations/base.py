@@ -19,6 +19,8 @@ class Operation(StrEnum):
     ADD = "add"
     UPDATE = "update"
     REMOVE = "remove"
+    KEEP = "keep"
+    """An unchanged member sent again because a replace sends the whole audience."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class ConnectionCheckError(RuntimeError):
 class Destination(ABC):
     settings_model: ClassVar[type[DestinationSettings]] = DestinationSettings
     default_consent: ClassVar[ConsentPurpose] = ConsentPurpose.NONE
+    supports_replace: ClassVar[bool] = False
 
     def __init__(self, settings: DestinationSettings, secrets: SecretResolver) -> None:
         self.settings = settings

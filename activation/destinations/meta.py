@@ -3,7 +3,9 @@ with `DELETE`, at most 10,000 rows a request, each batch a numbered part of a se
 
 Identifiers are normalized to Meta's rules (`activation.normalize`) and hashed here; Meta never
 receives plaintext. Rows Meta reports invalid fail alone; the rest of the batch is acknowledged.
-Erasure is the same `DELETE`: the audience is the only place our upload lives at Meta.
+Erasure is the same `DELETE`: the audience is the only place our upload lives at Meta. A sync in
+`replace` mode sends the whole audience through `POST …/usersreplace` in one session whenever
+anything changed; its leavers need no request, the replace's last batch drops them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from functools import lru_cache
 import httpx
 from pydantic import Field
 
-from activation.config import ConsentPurpose, DestinationSettings
+from activation.config import ConsentPurpose, DestinationSettings, SyncMode
 from activation.destinations.base import (
     ConnectionCheckError,
     Destination,
@@ -117,11 +119,12 @@ class MetaDestination(Destination):
     settings_model = MetaSettings
     settings: MetaSettings
     default_consent = ConsentPurpose.ADS
+    supports_replace = True
 
     def __init__(self, settings: MetaSettings, secrets: SecretResolver) -> None:
         super().__init__(settings, secrets)
         self._client: ApiClient | None = None
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
         self._sessions: dict[str, dict[str, int]] = {}
 
     @property
@@ -147,36 +150,69 @@ class MetaDestination(Destination):
                 f"Meta audience check: HTTP {response.status_code}: {response.text[:300]}"
             )
 
-    def _session(self, context: SyncContext, operation: Operation, rows: int) -> dict[str, object]:
-        """Each operation of a run is one session; batches count up; the last one says so."""
-        with self._lock:
+    def _session_key(self, context: SyncContext, operation: Operation) -> str:
+        replacing = context.sync.mode is SyncMode.REPLACE and operation is not Operation.REMOVE
+        return "replace" if replacing else operation.value
+
+    def _open_batch(self, context: SyncContext, key: str, rows: int) -> dict[str, object]:
+        """Each operation of a run is one session (a replace: adds, updates and keeps together);
+        batches count up, and the one completing the planned total is flagged last and waits
+        until every earlier batch is answered: Meta refuses batches after the last one."""
+        operations = (Operation.ADD, Operation.UPDATE, Operation.KEEP) if key == "replace" else ()
+        with self._turn:
             state = self._sessions.setdefault(
-                operation.value, {"id": random.randrange(1, 2**53), "seq": 0, "sent": 0}
+                key,
+                {"id": random.randrange(1, 2**53), "seq": 0, "sent": 0, "open": 0, "done": False},
             )
             state["seq"] += 1
             state["sent"] += rows
-            total = context.planned.get(operation.value, state["sent"])
+            seq = state["seq"]
+            total = sum(
+                context.planned.get(op.value, 0) for op in operations
+            ) or context.planned.get(key, state["sent"])
+            last = state["sent"] >= total
+            if last:
+                self._turn.wait_for(lambda: state["open"] == 0)
+            state["open"] += 1
             return {
                 "session_id": state["id"],
-                "batch_seq": state["seq"],
-                "last_batch_flag": state["sent"] >= total,
+                "batch_seq": seq,
+                "last_batch_flag": last,
                 "estimated_num_total": total,
             }
+
+    def _close_batch(self, key: str, session: dict[str, object], ok: bool) -> None:
+        with self._turn:
+            state = self._sessions[key]
+            state["open"] -= 1
+            state["done"] = state["done"] or (ok and bool(session["last_batch_flag"]))
+            self._turn.notify_all()
 
     def write(
         self, context: SyncContext, operation: Operation, records: Sequence[Record]
     ) -> list[Outcome]:
+        if operation is Operation.REMOVE and context.sync.mode is SyncMode.REPLACE:
+            return self._dropped_by_replace(len(records))
+        return self._send(context, operation, records)
+
+    def _send(
+        self, context: SyncContext, operation: Operation, records: Sequence[Record]
+    ) -> list[Outcome]:
+        key = self._session_key(context, operation)
         rows = [meta_row(r.fields) for r in records]
         sendable = [i for i, row in enumerate(rows) if row[0] or row[1]]
         outcomes = [Outcome(False, "no email or phone to match on")] * len(records)
         if not sendable:
             return outcomes
+        session = self._open_batch(context, key, len(records))
         form = {
             "payload": json.dumps({"schema": SCHEMA, "data": [rows[i] for i in sendable]}),
-            "session": json.dumps(self._session(context, operation, len(sendable))),
+            "session": json.dumps(session),
         }
         method = "DELETE" if operation is Operation.REMOVE else "POST"
-        path = f"/{self.settings.api_version}/{self.settings.audience_id}/users"
+        edge = "usersreplace" if key == "replace" else "users"
+        path = f"/{self.settings.api_version}/{self.settings.audience_id}/{edge}"
+        response = None
         try:
             response = self.client.request(
                 method,
@@ -186,6 +222,9 @@ class MetaDestination(Destination):
             )
         except GaveUpError as error:
             return [Outcome(False, str(error))] * len(records)
+        finally:
+            ok = response is not None and response.status_code == 200
+            self._close_batch(key, session, ok)
         if response.status_code != 200:
             error = f"HTTP {response.status_code}: {response.text[:300]}"
             return [Outcome(False, error)] * len(records)
@@ -195,8 +234,16 @@ class MetaDestination(Destination):
             outcomes[i] = Outcome(False, f"invalid entry: {bad[0]}") if bad else Outcome(True)
         return outcomes
 
+    def _dropped_by_replace(self, count: int) -> list[Outcome]:
+        """Leavers of a replace need no request: its last batch dropped them, if it landed."""
+        with self._turn:
+            done = self._sessions.get("replace", {}).get("done", False)
+        if done:
+            return [Outcome(True)] * count
+        return [Outcome(False, "the replace did not complete; the next run sends it again")] * count
+
     def erase(self, context: SyncContext, records: Sequence[Record]) -> list[Outcome]:
-        return self.write(context, Operation.REMOVE, records)
+        return self._send(context, Operation.REMOVE, records)
 
     def close(self) -> None:
         if self._client is not None:
