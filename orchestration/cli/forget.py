@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+
 from orchestration import settings
 from orchestration.privacy.erasure import (
     FAILED,
@@ -81,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except ErasureStepError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except duckdb.IOException as error:
+        print(
+            f"error: the warehouse cannot be opened (is a run writing it?): {error}",
+            file=sys.stderr,
+        )
         return 1
     _report(outcome)
     return 1 if outcome.outcome == FAILED else 0
