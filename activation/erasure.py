@@ -82,8 +82,10 @@ class _Identifiers:
         return getattr(self, column, ()) if column in ("email", "phone", "customer_id") else ()
 
     def texts(self, subject: ErasureSubject) -> set[str]:
-        """Every spelling that may have been echoed in an error text."""
-        raw = {*subject.emails, *subject.phones, *subject.customer_ids}
+        """Every spelling of the person's email addresses and phones that an error text may
+        echo. Customer ids are left out: a short id is a substring of unrelated texts, so ids
+        are masked only in the person's own log rows."""
+        raw = {*subject.emails, *subject.phones}
         return {t for t in {*raw, *(r.strip() for r in raw), *self.email, *self.phone} if t}
 
 
@@ -245,13 +247,19 @@ def _record(
             "delete from activation.sync_state where sync = ? and member_key in (select unnest(?))",
             [sync.name, [m.member_key for m in found]],
         )
-        for text in sorted(texts | {m.member_key for m in found}, key=len, reverse=True):
+        for text in sorted(texts, key=len, reverse=True):
             for table in ("sync_log", "sync_runs"):
                 conn.execute(
                     f"update activation.{table} set error = replace(error, ?, ?)"
                     " where contains(error, ?)",
                     [text, MASK, text],
                 )
+        for member in found:
+            conn.execute(
+                "update activation.sync_log set error = replace(error, ?, ?)"
+                " where sync = ? and member_hash = ? and contains(error, ?)",
+                [member.member_key, MASK, sync.name, member.member_hash, member.member_key],
+            )
 
 
 def _erase_sync(
@@ -277,7 +285,8 @@ def _erase_sync(
     except Exception as error:  # a missing secret, an unknown type: every member fails
         outcomes = [Outcome(False, f"{type(error).__name__}: {error}")] * len(pending)
     _record(conn, sync, run_id, found, pending, outcomes, texts)
-    failures = [_mask(o.error, texts) for o in outcomes if not o.ok]
+    keys = {m.member_key for m in pending}
+    failures = [_mask(o.error, texts | keys) for o in outcomes if not o.ok]
     log.info(
         "erasure run %s, sync %s: %d erased, %d failed",
         run_id,
