@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from segment_sandbox import (
     dbt_build,
@@ -156,3 +157,28 @@ def test_shipped_prediction_segment_uses_predicted_clv_and_churn_risk() -> None:
     sql = (DBT_PROJECT / GENERATED_DIR / "predicted_clv_at_risk.sql").read_text()
     assert "p.predicted_clv_12m_usd" in sql and "p.churn_risk = 'high'" in sql
     assert not compile_project(DBT_PROJECT, check=True).changed
+
+
+@pytest.mark.slow
+def test_shipped_prediction_segment_on_the_sample_is_exactly_its_rule(
+    built_warehouse: Path,
+) -> None:
+    """On the S sample built by the real pipeline: non-empty, and the same customers as the
+    question asked of `marts.customer_predictions` directly."""
+    members_ = {
+        row[0]
+        for row in query(
+            built_warehouse,
+            "select customer_id from marts.segment_memberships where segment = ?",
+            ["predicted_clv_at_risk"],
+        )
+    }
+    expected = {
+        row[0]
+        for row in query(
+            built_warehouse,
+            "select customer_id from marts.customer_predictions"
+            " where predicted_clv_12m_usd >= 25 and churn_risk = 'high'",
+        )
+    }
+    assert members_ and members_ == expected
