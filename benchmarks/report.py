@@ -140,11 +140,13 @@ def _measurements(results: list[MeasurementResult]) -> list[str]:
     references = {r.stage: r for r in results if r.reference}
     for result in results:
         reference = references.get(result.stage)
+        allowed = result.median.outcome.get("share_of_allowed")  # activation throughput
         share = (
             f"{result.rows_per_second / reference.rows_per_second:.0%}"
             if reference and not result.reference and reference.rows_per_second
             else ("(reference)" if result.reference else "")
         )
+        share = f"{allowed:.0%} of allowed rate" if allowed is not None else share
         lines.append(
             f"| {result.stage} | {result.name} | {result.rows:,} | {result.wall_seconds:.2f} | "
             f"{result.rows_per_second:,.0f} | {share} | {result.peak_rss_bytes / MB:,.0f} | "
