@@ -109,7 +109,7 @@ def _consent(warehouse: Path, customer_id: str) -> dict[str, tuple]:
     }
 
 
-def test_newer_opt_out_denies_and_a_newer_signup_grants_again_with_history_kept(
+def test_newer_opt_out_denies_a_newer_signup_grants_again_and_history_survives_reruns(
     built_warehouse: Path, landing_copy: Path, tmp_path: Path
 ) -> None:
     warehouse = tmp_path / "cdp.duckdb"
@@ -124,13 +124,13 @@ def test_newer_opt_out_denies_and_a_newer_signup_grants_again_with_history_kept(
         " order by k.customer_id limit 1",
     )[0]
 
-    header, contact = _latest_row(
+    header_contact, contact = _latest_row(
         landing_copy / "hubspot", "contacts_*.csv", "Record ID", contact_id
     )
     contact.update(
         {"Unsubscribed from all email": "true", "Last Modified Date": "2026-11-03 08:00"}
     )
-    _deliver(landing_copy / "hubspot" / "contacts_20261103_optout.csv", header, contact)
+    _deliver(landing_copy / "hubspot" / "contacts_20261103_optout.csv", header_contact, contact)
     load_all(landing_copy, warehouse, systems=["hubspot"])
     run_dbt(
         ["run", "--select", *CONSENT_MODELS], warehouse, target_dir=tmp_path / "t1"
@@ -165,6 +165,29 @@ def test_newer_opt_out_denies_and_a_newer_signup_grants_again_with_history_kept(
         " where customer_id = ? and channel = 'email_marketing' order by occurred_at",
         [customer_id],
     )
+    opt_ins_of_the_member = rows(
+        warehouse,
+        "select count(*) from marts.customer_consent_history where channel = 'email_marketing'"
+        " and source_record_id = ? and signal = 'opt_in'",
+        [member_id],
+    )
+
+    contact.update(
+        {"Unsubscribed from all email": "false", "Last Modified Date": "2026-11-05 10:00"}
+    )
+    _deliver(
+        landing_copy / "hubspot" / "contacts_20261105_resubscribed.csv", header_contact, contact
+    )
+    load_all(landing_copy, warehouse, systems=["hubspot"])
+    run_dbt(
+        ["run", "--select", *CONSENT_MODELS], warehouse, target_dir=tmp_path / "t3"
+    ).raise_on_failure()
+    latest = rows(
+        warehouse,
+        "select signal, source, is_current, rule from marts.customer_consent_history"
+        " where customer_id = ? and channel = 'ads' order by occurred_at desc limit 1",
+        [customer_id],
+    )
 
     assert after_opt_out["email_marketing"] == ("denied", "opt_out", "hubspot", "latest_signal")
     assert after_opt_out["ads"] == ("denied", "opt_out", "hubspot", "latest_signal")
@@ -175,3 +198,5 @@ def test_newer_opt_out_denies_and_a_newer_signup_grants_again_with_history_kept(
         ("opt_out", "hubspot", False, "superseded"),
         ("opt_in", "mailchimp", True, "latest_signal"),
     ]
+    assert opt_ins_of_the_member == [(2,)], "the first signup stays in the history"
+    assert latest == [("opt_in", "hubspot", True, "latest_signal")]

@@ -1,4 +1,9 @@
-{#- Every consent signal the exports carry, one row per signal and channel it speaks for.
+{{ config(materialized='incremental', unique_key='consent_signal_id', incremental_strategy='delete+insert', on_schema_change='fail', full_refresh=false) }}
+{#- Every consent signal the exports carry, one row per signal and channel it speaks for, kept
+    across runs: the raw tables hold only the latest version of each record, so a signal that a
+    later export replaces (an unsubscribe followed by a new signup, an opt-out lifted in HubSpot)
+    stays here with its time. A signal is identified by its record, kind, channel and time; a
+    rerun replaces the same signal with itself.
 
     What the exports say, and what counts as an explicit signal (docs/privacy.md, "Consent
     provenance"):
@@ -9,7 +14,9 @@
       HubSpot contacts    "Unsubscribed from all email" = true is an `opt_out` as of the contact's
                           last modification. `false` is everybody's default, not an opt-in, and
                           the lifecycle stage says how far a person is in the funnel, not what
-                          they agreed to: neither is a signal.
+                          they agreed to: neither is a signal. A contact that was logged opted
+                          out and now is not was re-subscribed in HubSpot (only the contact can
+                          do that): an `opt_in` as of its last modification.
       Stripe, VNPay,      carry no marketing consent field in their exports (the lead form has
       Facebook leads      full name, email and phone only).
 
@@ -103,16 +110,41 @@ hubspot_opt_outs as (
     where is_unsubscribed_from_all_email
 ),
 
+{%- if is_incremental() %}
+
+hubspot_resubscribes as (
+    select
+        'opt_in',
+        'hubspot',
+        'contacts',
+        contacts.contact_id,
+        'contacts',
+        contacts.contact_id,
+        coalesce(contacts.modified_at, contacts.created_at)
+    from {{ ref('stg_hubspot__contacts') }} as contacts
+    where not contacts.is_unsubscribed_from_all_email
+        and exists (
+            select 1 from {{ this }} as logged
+            where logged.source = 'hubspot' and logged.signal = 'opt_out'
+                and logged.source_record_id = contacts.contact_id
+                and logged.occurred_at < coalesce(contacts.modified_at, contacts.created_at)
+        )
+),
+{%- endif %}
+
 signals as (
     select * from member_opt_ins
     union all select * from member_exits
     union all select * from activity_exits
     union all select * from hubspot_opt_outs
+    {%- if is_incremental() %}
+    union all select * from hubspot_resubscribes
+    {%- endif %}
 )
 
 select
     cast(
-        {{ dbt.concat(['signal_channels.channel', "':'", 'signals.source', "':'", 'signals.source_table', "':'", 'signals.source_record_id', "':'", 'signals.signal']) }}
+        {{ dbt.concat(['signal_channels.channel', "':'", 'signals.source', "':'", 'signals.source_table', "':'", 'signals.source_record_id', "':'", 'signals.signal', "'@'", 'cast(signals.occurred_at as ' ~ dbt.type_string() ~ ')']) }}
         as {{ dbt.type_string() }}
     ) as consent_signal_id,
     cast(signal_channels.channel as {{ dbt.type_string() }}) as channel,
