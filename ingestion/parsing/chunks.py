@@ -8,19 +8,25 @@ from pathlib import Path
 CHUNK_BYTES = 64 << 20
 
 
-def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
-    """(number of the chunk's first line, bytes of whole lines), in file order."""
+def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, memoryview]]:
+    """(number of the chunk's first line, bytes of whole lines), in file order.
+
+    Each chunk is a view of the block as read, cut after its last newline; the partial line
+    after the cut is read again as the start of the next block, so no chunk is copied.
+    """
     first_line = 1
-    carry = b""
     with path.open("rb") as handle:
-        while block := handle.read(chunk_bytes):
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
+        size = chunk_bytes
+        while block := handle.read(size):
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and len(block) == size:
+                handle.seek(-len(block), 1)
+                size *= 2
                 continue
-            carry = data[cut:]
-            yield first_line, data[:cut]
-            first_line += data.count(b"\n", 0, cut)
-    if carry:
-        yield first_line, carry
+            if cut == 0 or handle.peek(1) == b"":
+                cut = len(block)
+            else:
+                handle.seek(cut - len(block), 1)
+            size = chunk_bytes
+            yield first_line, memoryview(block)[:cut]
+            first_line += block.count(b"\n", 0, cut)

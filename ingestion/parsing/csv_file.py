@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from ingestion.parsing.lines import Lines, blank_out, split_lines
+from ingestion.parsing.lines import Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 
 _BLOCK_SIZE = 16 << 20
@@ -27,7 +27,7 @@ def read_header(data: bytes) -> list[str]:
     return next(csv.reader([first_line]), [])
 
 
-def read_csv_file(data: bytes, columns: list[str], first_line: int = 1) -> ParsedFile:
+def read_csv_file(data: Bytes, columns: list[str], first_line: int = 1) -> ParsedFile:
     """`columns` are the raw names of the header's fields, in order. `data` is the file, or a
     run of its whole lines starting at `first_line` (line 1 is the header)."""
     lines = split_lines(data, first_line)
@@ -35,8 +35,7 @@ def read_csv_file(data: bytes, columns: list[str], first_line: int = 1) -> Parse
     numbers = lines.numbers
     if len(lines) == 0 or (first_line == 1 and len(lines) == 1):
         return ParsedFile(_empty(columns), np.zeros(0, np.int64), 0, quarantine, lines)
-    lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
-    is_record = (lengths > 0) & (numbers > 1)
+    is_record = (lines.lengths > 0) & (numbers > 1)
     rows_read = int(is_record.sum())
     odd_quotes = pc.bit_wise_and(pc.count_substring(lines.text, '"'), 1).to_numpy(
         zero_copy_only=False
@@ -87,7 +86,8 @@ def _read_line_by_line(lines: Lines, columns: list[str], rows_read: int) -> Pars
     quarantine = Quarantine()
     values: list[list[str | None]] = [[] for _ in columns]
     kept: list[int] = []
-    for number, text in zip(lines.numbers.tolist(), lines.text.to_pylist(), strict=True):
+    texts = lines.take(lines.numbers).to_pylist()
+    for number, text in zip(lines.numbers.tolist(), texts, strict=True):
         if number == 1 or not text:
             continue
         if text.count('"') % 2:

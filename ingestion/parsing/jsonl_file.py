@@ -1,7 +1,8 @@
 """JSONL exports read by Arrow, nested objects flattened to `parent__child` columns.
 
-Lines that cannot be a whole object (not `{…}`) are checked one by one and quarantined when they
-are not valid JSON (a truncated line). Arrow then parses the rest in one pass. Only if that fails
+Lines that cannot be a whole object (not `{…}`), and lines where a declared number field holds
+text or another JSON type (found by one regex over all lines), are checked one by one and
+quarantined when they are not valid. Arrow then parses the rest in one pass. Only if that fails
 (a value of the wrong JSON type, such as an amount sent as a string) is the file re-read in
 blocks, and only a failing block is checked line by line.
 """
@@ -9,6 +10,7 @@ blocks, and only a failing block is checked line by line.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -16,10 +18,11 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ingestion.exports import ExportSpec, Kind, snake_case
-from ingestion.parsing.lines import Lines, blank_out, split_lines
+from ingestion.parsing.lines import Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 
 _BLOCK_LINES = 50_000
+_LEAF_LINES = 256
 _JSON_NUMBER_KINDS = {Kind.INTEGER: (int,), Kind.DECIMAL: (int, float)}
 
 
@@ -35,57 +38,118 @@ def read_first_object(data: bytes) -> dict[str, object] | None:
     return None
 
 
-def read_jsonl_file(data: bytes, spec: ExportSpec, first_line: int = 1) -> ParsedFile:
+def read_jsonl_file(data: Bytes, spec: ExportSpec, first_line: int = 1) -> ParsedFile:
     """`data` is the file, or a run of its whole lines starting at `first_line`."""
     lines = split_lines(data, first_line)
     quarantine = Quarantine()
     numbers = lines.numbers
-    lengths = pc.binary_length(lines.text).to_numpy(zero_copy_only=False)
-    is_record = lengths > 0
+    is_record = lines.lengths > 0
     rows_read = int(is_record.sum())
     if rows_read == 0:
         return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine, lines)
     quarantine.add(lines.not_utf8, "not valid UTF-8 text")
-    whole = pc.and_(pc.starts_with(lines.text, "{"), pc.ends_with(lines.text, "}"))
-    suspects = numbers[is_record & ~whole.to_numpy(zero_copy_only=False)]
-    suspects = suspects[~np.isin(suspects, lines.not_utf8)]
-    for number in suspects.tolist():
+    suspect = (lines.first_bytes != ord("{")) | (lines.last_bytes != ord("}"))
+    number_pattern = _number_field_not_a_number(spec)
+    if number_pattern:
+        suspect |= pc.match_substring_regex(lines.text, number_pattern).to_numpy(
+            zero_copy_only=False
+        )
+    _check_suspects(lines, numbers[is_record & suspect], spec, quarantine)
+    table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
+    if table is None:
+        _check_suspects(lines, numbers[is_record & _unbalanced(lines.text)], spec, quarantine)
+        table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
+    if table is None:
+        candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
+        table, candidates = _read_in_blocks(lines, candidates, spec, quarantine)
+    return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine, lines)
+
+
+def _check_suspects(
+    lines: Lines, suspects: np.ndarray, spec: ExportSpec, quarantine: Quarantine
+) -> None:
+    """Quarantine the suspect lines that are not valid; the others stay candidates."""
+    for number in suspects[~np.isin(suspects, list(quarantine.reasons))].tolist():
         reason = _invalid_reason(lines.raw(number), spec)
         if reason:
             quarantine.add([number], reason)
-    candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
+
+
+def _parse_all(
+    data: Bytes, lines: Lines, records: np.ndarray, spec: ExportSpec, quarantine: Quarantine
+) -> tuple[pa.Table | None, np.ndarray]:
+    """Every record line not quarantined, parsed by Arrow in one pass; None if that fails."""
+    candidates = records[~np.isin(records, list(quarantine.reasons))]
     blanked = blank_out(data, lines, np.fromiter(quarantine.reasons, np.int64))
     try:
         table = pa_json.read_json(pa.py_buffer(blanked), parse_options=_parse_options(spec))
     except pa.ArrowInvalid:
-        table = None
-    if table is None or table.num_rows != len(candidates):
-        table, candidates = _read_in_blocks(lines, candidates, spec, quarantine)
-    return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine, lines)
+        return None, candidates
+    return (table if table.num_rows == len(candidates) else None), candidates
+
+
+def _unbalanced(text: pa.Array) -> np.ndarray:
+    """Lines whose braces do not pair up or whose quotes are odd: a line cut right after a
+    nested object still looks like `{…}`. Counting costs a pass over the text, so this only runs
+    when the whole parse failed; a valid line among them (a brace inside a string) passes the
+    exact check."""
+    braces = pc.not_equal(pc.count_substring(text, "{"), pc.count_substring(text, "}"))
+    odd_quotes = pc.equal(pc.bit_wise_and(pc.count_substring(text, '"'), 1), 1)
+    return pc.or_(braces, odd_quotes).to_numpy(zero_copy_only=False)
+
+
+def _number_field_not_a_number(spec: ExportSpec) -> str | None:
+    """A regex finding lines where a declared number field holds a string, boolean, object or
+    list: Arrow would fail the whole parse on them, so they are checked one by one first. It
+    may also hit a nested key of the same name; the exact check keeps those lines."""
+    names = [name for name, typed in spec.types.items() if typed.kind in _JSON_NUMBER_KINDS]
+    if not names:
+        return None
+    return '"(' + "|".join(re.escape(name) for name in names) + r')"\s*:\s*["tf{\[]'
 
 
 def _read_in_blocks(
     lines: Lines, candidates: np.ndarray, spec: ExportSpec, quarantine: Quarantine
 ) -> tuple[pa.Table, np.ndarray]:
+    """The lines in blocks; a block Arrow cannot parse is halved until the culprits sit in
+    blocks small enough to check line by line, so one bad line costs a few parses, not a block
+    of `json.loads`."""
     tables: list[pa.Table] = []
     kept: list[np.ndarray] = []
     for start in range(0, len(candidates), _BLOCK_LINES):
-        block = candidates[start : start + _BLOCK_LINES]
-        table = _parse_lines(lines, block, spec)
-        if table is None:
-            bad = [n for n in block.tolist() if _invalid_reason(lines.raw(n), spec)]
-            for number in bad:
-                quarantine.add([number], _invalid_reason(lines.raw(number), spec) or "")
-            block = block[~np.isin(block, bad)]
-            table = _parse_lines(lines, block, spec)
-        if table is None:
-            quarantine.add(block, "JSON values of conflicting types in this block of lines")
-            continue
-        tables.append(table)
-        kept.append(block)
+        _parse_block(
+            lines, candidates[start : start + _BLOCK_LINES], spec, quarantine, tables, kept
+        )
     if not tables:
         return pa.table({}), np.zeros(0, np.int64)
     return pa.concat_tables(tables, promote_options="permissive"), np.concatenate(kept)
+
+
+def _parse_block(
+    lines: Lines,
+    block: np.ndarray,
+    spec: ExportSpec,
+    quarantine: Quarantine,
+    tables: list[pa.Table],
+    kept: list[np.ndarray],
+) -> None:
+    table = _parse_lines(lines, block, spec)
+    if table is None and len(block) > _LEAF_LINES:
+        half = len(block) // 2
+        _parse_block(lines, block[:half], spec, quarantine, tables, kept)
+        _parse_block(lines, block[half:], spec, quarantine, tables, kept)
+        return
+    if table is None:
+        bad = [n for n in block.tolist() if _invalid_reason(lines.raw(n), spec)]
+        for number in bad:
+            quarantine.add([number], _invalid_reason(lines.raw(number), spec) or "")
+        block = block[~np.isin(block, bad)]
+        table = _parse_lines(lines, block, spec)
+    if table is None:
+        quarantine.add(block, "JSON values of conflicting types in this block of lines")
+        return
+    tables.append(table)
+    kept.append(block)
 
 
 def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:

@@ -3,33 +3,43 @@
 Both export formats put one record on one physical line (docs/landing-files.md), so the line array
 is what ties a parsed row back to its line number and raw text, and what lets a broken line be
 cut out before the real parser sees it.
+
+The array is built over the file's own bytes: newline positions come from one vectorized scan,
+and each value spans its line *with* the `\\n` that ends it, so no byte is copied. Checks that
+care about the line's end use `first_bytes`/`last_bytes`/`lengths`; raw text handed out by
+`raw` and `take` has the newline removed.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
-_UNIT_SEPARATOR = "\x1f"
-"""Absent from CSV text and from valid JSON (which escapes control characters): splits nothing."""
+NEWLINE = ord("\n")
 
-_BLOCK_SIZE = 16 << 20
+Bytes = bytes | bytearray | memoryview
+"""File content as read: whole files are bytes, chunks are views of the block read."""
 
 
 @dataclass(frozen=True)
 class Lines:
-    """`text[i]` is physical line `first_line + i`; `starts[i]` its byte offset in the text."""
+    """`text[i]` is physical line `first_line + i` followed by its `\\n` (the file's last line
+    may lack one); `starts[i]` is its byte offset in the data, `lengths[i]` its length without
+    the newline."""
 
     text: pa.Array
     starts: np.ndarray
+    lengths: np.ndarray
     first_line: int = 1
     not_utf8: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Numbers of lines that are not valid UTF-8 (their `text` shows them decoded with U+FFFD)."""
+    first_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    """Each line's first byte (0 for an empty line)."""
+    last_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    """Each line's last byte before its newline (0 for an empty line)."""
 
     def __len__(self) -> int:
         return len(self.text)
@@ -39,78 +49,71 @@ class Lines:
         return np.arange(self.first_line, self.first_line + len(self.text), dtype=np.int64)
 
     def raw(self, line_number: int) -> str:
-        return self.text[line_number - self.first_line].as_py()
+        return self.text[line_number - self.first_line].as_py().removesuffix("\n")
 
     def take(self, line_numbers: np.ndarray) -> pa.Array:
-        return self.text.take(pa.array(line_numbers - self.first_line))
+        """The lines' text without their newline."""
+        taken = self.text.take(pa.array(np.asarray(line_numbers) - self.first_line))
+        return pc.replace_substring_regex(taken, "\n$", "")
 
 
-def split_lines(data: bytes, first_line: int = 1) -> Lines:
+def split_lines(data: Bytes, first_line: int = 1) -> Lines:
     """Split on `\\n` only; a trailing newline does not start another line."""
+    empty = np.zeros(0, dtype=np.int64)
     if not data:
-        return Lines(pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64), first_line)
-    raw = None if b"\r" in data else _split_with_arrow(data)
-    if raw is None:
-        parts = data.split(b"\n")
-        if parts[-1] == b"":
-            parts.pop()
-        raw = pa.array(parts, pa.large_binary())
-    lengths = pc.binary_length(raw).to_numpy(zero_copy_only=False).astype(np.int64)
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    if len(lengths) > 1:
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        return Lines(pa.array([], pa.large_string()), empty, empty, first_line)
+    view = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(view == NEWLINE)
+    ends = newlines if view[-1] == NEWLINE else np.append(newlines, len(view))
+    starts = np.zeros(len(ends), dtype=np.int64)
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    offsets = np.append(starts, len(view)).astype(np.int64)
+    raw = pa.Array.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    has_text = lengths > 0
+    first_bytes = np.where(has_text, view[np.minimum(starts, len(view) - 1)], 0).astype(np.uint8)
+    last_bytes = np.where(has_text, view[np.maximum(ends - 1, 0)], 0).astype(np.uint8)
     try:
-        return Lines(raw.cast(pa.large_string()), starts, first_line)
+        text = raw.cast(pa.large_string())
     except pa.ArrowInvalid:
-        return _with_invalid_utf8(raw, starts, first_line)
+        return Lines(
+            _decoded(raw),
+            starts,
+            lengths,
+            first_line,
+            _invalid_utf8(raw, first_line),
+            first_bytes,
+            last_bytes,
+        )
+    return Lines(text, starts, lengths, first_line, empty, first_bytes, last_bytes)
 
 
-def _with_invalid_utf8(raw: pa.Array, starts: np.ndarray, first_line: int) -> Lines:
-    """Rare: some line is not UTF-8 (an export cut inside a multi-byte character)."""
-    decoded: list[str] = []
+def _invalid_utf8(raw: pa.Array, first_line: int) -> np.ndarray:
+    """Rare: numbers of the lines that are not UTF-8 (an export cut inside a character)."""
     invalid: list[int] = []
     for index, value in enumerate(raw.to_pylist()):
         try:
-            decoded.append(value.decode("utf-8"))
+            value.decode("utf-8")
         except UnicodeDecodeError:
-            decoded.append(value.decode("utf-8", errors="replace"))
             invalid.append(first_line + index)
-    text = pa.array(decoded, pa.large_string())
-    return Lines(text, starts, first_line, np.array(invalid, dtype=np.int64))
+    return np.array(invalid, dtype=np.int64)
 
 
-def _split_with_arrow(data: bytes) -> pa.Array | None:
-    """Arrow's multi-threaded CSV chunker with quoting off; None where it cannot split exactly
-    (Arrow also ends lines at carriage returns, and a stray unit separator would add a column)."""
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(column_names=["line"], block_size=_BLOCK_SIZE),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=_UNIT_SEPARATOR,
-                quote_char=False,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={"line": pa.large_binary()}, strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid:
-        return None
-    return table["line"].combine_chunks()
+def _decoded(raw: pa.Array) -> pa.Array:
+    return pa.array(
+        [value.decode("utf-8", errors="replace") for value in raw.to_pylist()], pa.large_string()
+    )
 
 
-def blank_out(data: bytes, lines: Lines, line_numbers: np.ndarray) -> bytes:
+def blank_out(data: Bytes, lines: Lines, line_numbers: np.ndarray) -> Bytes:
     """The file with the given lines overwritten by newlines: parsers skip them as empty lines
-    while every other line keeps its place."""
+    while every other line keeps its place. One copy, only when there is something to blank."""
     if len(line_numbers) == 0:
         return data
     buffer = bytearray(data)
-    ends = np.append(lines.starts[1:] - 1, len(data))
-    lengths = ends - lines.starts
-    for index in (line_numbers - lines.first_line).tolist():
-        start, length = int(lines.starts[index]), int(lengths[index])
+    for index in (np.asarray(line_numbers) - lines.first_line).tolist():
+        start, length = int(lines.starts[index]), int(lines.lengths[index])
         buffer[start : start + length] = b"\n" * length
-    return bytes(buffer)
+    return buffer
