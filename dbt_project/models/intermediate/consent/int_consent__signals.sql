@@ -112,6 +112,18 @@ hubspot_opt_outs as (
 
 {%- if is_incremental() %}
 
+hubspot_logged as (
+    {#- Per contact: its latest logged opt-out and re-subscription. A profile edit after a
+        re-subscription changes the modified date but is no new signal. -#}
+    select
+        source_record_id as contact_id,
+        max(case when signal = 'opt_out' then occurred_at end) as opted_out_at,
+        max(case when signal = 'opt_in' then occurred_at end) as resubscribed_at
+    from {{ this }}
+    where source = 'hubspot'
+    group by source_record_id
+),
+
 hubspot_resubscribes as (
     select
         'opt_in',
@@ -122,13 +134,10 @@ hubspot_resubscribes as (
         contacts.contact_id,
         coalesce(contacts.modified_at, contacts.created_at)
     from {{ ref('stg_hubspot__contacts') }} as contacts
+    join hubspot_logged as logged on logged.contact_id = contacts.contact_id
     where not contacts.is_unsubscribed_from_all_email
-        and exists (
-            select 1 from {{ this }} as logged
-            where logged.source = 'hubspot' and logged.signal = 'opt_out'
-                and logged.source_record_id = contacts.contact_id
-                and logged.occurred_at < coalesce(contacts.modified_at, contacts.created_at)
-        )
+        and logged.opted_out_at < coalesce(contacts.modified_at, contacts.created_at)
+        and (logged.resubscribed_at is null or logged.resubscribed_at < logged.opted_out_at)
 ),
 {%- endif %}
 
