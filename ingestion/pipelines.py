@@ -1,14 +1,17 @@
 """Entry point of ingestion: load every new landing file of every system into `raw_<system>`.
 
 All files of the run are recognised and their headers checked before the first load starts, so
-a wrong file stops the run with the warehouse as it was. Systems then load one after another,
-each as one dlt pipeline run into the DuckDB warehouse. The erasure suppression list
+a wrong file stops the run with the warehouse as it was. Each system is one dlt pipeline into
+the DuckDB warehouse: its extract and normalize run here while the previous system's load runs
+on a single loader thread, so reading and DuckDB's work overlap and loads stay one at a time,
+in system order. The erasure suppression list
 (`ingestion.suppression`) is read once per run; rows of erased people never load.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,25 +73,42 @@ def load_all(
     increments = {system: discover(landing_dir, system) for system in chosen}
     loaded = loaded_hashes(warehouse, chosen)
     suppression = suppression_list(warehouse)
-    return [
-        _load_system(
-            system,
-            [file for file in increments[system] if file.sha256 not in loaded[system]],
-            warehouse,
-            suppression,
-        )
-        for system in chosen
-    ]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp-load") as loader:
+        pending = [
+            _extract_system(
+                system,
+                [file for file in increments[system] if file.sha256 not in loaded[system]],
+                warehouse,
+                suppression,
+                loader,
+            )
+            for system in chosen
+        ]
+        return [summary.result() for summary in pending]
 
 
-def _load_system(
-    system: str, files: list[LandingFile], warehouse: Path, suppression: SuppressionList
-) -> LoadSummary:
+def _extract_system(
+    system: str,
+    files: list[LandingFile],
+    warehouse: Path,
+    suppression: SuppressionList,
+    loader: ThreadPoolExecutor,
+) -> Future[LoadSummary]:
+    """Extract and normalize one system here, then queue its load on the single loader thread:
+    the next system's files are read while DuckDB loads this one (the warehouse still gets one
+    load at a time, in system order)."""
     if not files:
-        return LoadSummary(system, 0, 0, 0, 0)
+        done: Future[LoadSummary] = Future()
+        done.set_result(LoadSummary(system, 0, 0, 0, 0))
+        return done
     pipeline = pipeline_for(system, warehouse)
-    source = SOURCES[system](_unique_content(files), StoredVersions(pipeline), suppression)
-    info = pipeline.run(source)
+    pipeline.extract(SOURCES[system](_unique_content(files), StoredVersions(pipeline), suppression))
+    pipeline.normalize()
+    return loader.submit(_load_system, system, pipeline, warehouse)
+
+
+def _load_system(system: str, pipeline: dlt.Pipeline, warehouse: Path) -> LoadSummary:
+    info = pipeline.load()
     info.raise_on_failed_jobs()
     load_id = info.loads_ids[-1] if info.loads_ids else None
     return _summarise(system, warehouse, load_id)
