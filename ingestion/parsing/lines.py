@@ -112,8 +112,8 @@ def blank_out(data: Bytes, lines: Lines, line_numbers: np.ndarray) -> Bytes:
     while every other line keeps its place. One copy, only when there is something to blank."""
     if len(line_numbers) == 0:
         return data
-    buffer = bytearray(data)
+    buffer = np.frombuffer(data, dtype=np.uint8).copy()
     for index in (np.asarray(line_numbers) - lines.first_line).tolist():
         start, length = int(lines.starts[index]), int(lines.lengths[index])
-        buffer[start : start + length] = b"\n" * length
-    return buffer
+        buffer[start : start + length] = NEWLINE
+    return memoryview(buffer)
