@@ -14,23 +14,28 @@
   the output with the reason, so they can be audited.
 
   Input (the model's SQL): record_key, identifier_key (null for a record with nothing to link),
-  identifier_type, tier, max_per_customer. Output: the input rows plus component_key (the smallest
-  node key of the record's component), identifier_component_key, link_status and refusal_reason.
+  identifier_type, tier, max_per_customer, and any other columns to carry through. Output: the
+  input rows (without max_per_customer) plus component_key (the smallest node key of the record's
+  component), identifier_component_key, link_status and refusal_reason.
 -#}
 
 {% materialization label_propagation, default %}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set work = {} -%}
-    {%- for name in ['input', 'nodes', 'edges', 'typed', 'labels', 'previous', 'adjacency', 'frontier', 'changed', 'violating', 'conflicts'] -%}
-        {%- do work.update({name: this.incorporate(path={'identifier': this.identifier ~ '__lp_' ~ name}, type='table')}) -%}
+    {%- for name in ['nodes', 'keyed', 'edges', 'components', 'typed', 'labels', 'previous', 'adjacency', 'frontier', 'changed', 'violating', 'conflicts'] -%}
+        {%- do work.update({name: open_cdp.lp_work_relation(this, name)}) -%}
     {%- endfor -%}
     {%- set runs_relation = this.incorporate(path={'identifier': this.identifier ~ '__runs'}, type='table') -%}
 
     {{ run_hooks(pre_hooks) }}
 
-    {%- do open_cdp.lp_replace(work.input, sql) -%}
+    {%- do open_cdp.lp_replace(work.keyed, open_cdp.lp_keyed_sql(sql)) -%}
     {%- do open_cdp.lp_replace(work.nodes, open_cdp.lp_nodes_sql(work)) -%}
+    {%- set colliding = open_cdp.lp_scalar('select count(*) from ' ~ work.nodes ~ ' where other_node_key <> node_key') -%}
+    {%- if colliding > 0 -%}
+        {{ exceptions.raise_compiler_error(colliding ~ ' node ids are shared by different identity keys (a 64-bit hash collision); nothing was linked') }}
+    {%- endif -%}
     {%- do open_cdp.lp_replace(work.edges, open_cdp.lp_edges_sql(work)) -%}
     {%- do open_cdp.lp_replace(work.typed, open_cdp.lp_typed_sql(work)) -%}
     {%- do open_cdp.lp_replace(work.labels, 'select node_id, node_id as label from ' ~ work.nodes) -%}
@@ -38,7 +43,7 @@
 
     {%- set tiers = run_query('select distinct tier from ' ~ work.edges ~ ' order by tier').columns[0].values() -%}
     {%- set has_limits = open_cdp.lp_scalar('select count(*) from ' ~ work.typed) > 0 -%}
-    {%- set state = {'iterations': 0} -%}
+    {%- set state = {'iterations': 0, 'nodes': open_cdp.lp_scalar('select count(*) from ' ~ work.nodes)} -%}
 
     {%- for tier in tiers -%}
         {%- if has_limits -%}
@@ -46,7 +51,7 @@
         {%- endif -%}
         {%- do run_query(open_cdp.lp_add_tier_sql(work, tier)) -%}
         {%- do open_cdp.lp_replace(work.frontier, 'select distinct record_id as node_id from ' ~ work.edges ~ ' where tier = ' ~ tier ~ ' union select distinct identifier_id from ' ~ work.edges ~ ' where tier = ' ~ tier) -%}
-        {%- do state.update({'iterations': state.iterations + open_cdp.lp_propagate(work)}) -%}
+        {%- do state.update({'iterations': state.iterations + open_cdp.lp_propagate(work, state.nodes)}) -%}
 
         {%- if has_limits -%}
             {%- for step in ['identifiers', 'tier'] -%}
@@ -60,7 +65,7 @@
                     {%- do open_cdp.lp_refuse(work) -%}
                     {%- do open_cdp.lp_replace(work.frontier, 'select l.node_id from ' ~ work.labels ~ ' l join ' ~ work.violating ~ ' v on v.label = l.label') -%}
                     {%- do open_cdp.lp_apply_labels(work.labels, '(select p.node_id, p.label from ' ~ work.previous ~ ' p join ' ~ work.frontier ~ ' f on f.node_id = p.node_id)') -%}
-                    {%- do state.update({'iterations': state.iterations + open_cdp.lp_propagate(work)}) -%}
+                    {%- do state.update({'iterations': state.iterations + open_cdp.lp_propagate(work, state.nodes)}) -%}
                 {%- endif -%}
             {%- endfor -%}
         {%- endif -%}
@@ -69,13 +74,15 @@
     {%- if existing_relation is not none -%}
         {%- do adapter.drop_relation(existing_relation) -%}
     {%- endif -%}
+    {%- do open_cdp.lp_replace(work.components, open_cdp.lp_components_sql(work)) -%}
+    {%- set input_columns = adapter.get_columns_in_relation(work.keyed) | map(attribute='name') | reject('in', ['lp_record_id', 'lp_identifier_id']) | list -%}
     {% call statement('main') -%}
-        {{ get_create_table_as_sql(False, target_relation, open_cdp.lp_output_sql(work)) }}
+        {{ get_create_table_as_sql(False, target_relation, open_cdp.lp_output_sql(work, input_columns)) }}
     {%- endcall %}
 
     {%- do open_cdp.lp_record_run(runs_relation, work, tiers | length, state.iterations) -%}
     {%- for name, relation in work.items() -%}
-        {%- do adapter.drop_relation(relation) -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
     {%- endfor -%}
     {{ log('label propagation: ' ~ state.iterations ~ ' passes over ' ~ (tiers | length) ~ ' tiers', info=True) }}
 
@@ -90,12 +97,28 @@
 {%- endmacro %}
 
 
+{#- The working tables of one run. On DuckDB they are temporary tables: kept in memory (spilled
+    to the temp directory when large), never written to the database file, its log or a
+    checkpoint, which cost more than the queries themselves. -#}
+{% macro lp_work_relation(model, name) -%}
+    {{ return(adapter.dispatch('lp_work_relation', 'open_cdp')(model, name)) }}
+{%- endmacro %}
+
+{% macro duckdb__lp_work_relation(model, name) -%}
+    {{ return(api.Relation.create(identifier=model.identifier ~ '__lp_' ~ name, type='table')) }}
+{%- endmacro %}
+
+{% macro default__lp_work_relation(model, name) -%}
+    {{ return(model.incorporate(path={'identifier': model.identifier ~ '__lp_' ~ name}, type='table')) }}
+{%- endmacro %}
+
+
 {% macro lp_replace(relation, query) -%}
     {{ return(adapter.dispatch('lp_replace', 'open_cdp')(relation, query)) }}
 {%- endmacro %}
 
 {% macro duckdb__lp_replace(relation, query) -%}
-    {%- do run_query('create or replace table ' ~ relation ~ ' as ' ~ query) -%}
+    {%- do run_query('create or replace temp table ' ~ relation ~ ' as ' ~ query) -%}
 {%- endmacro %}
 
 {% macro default__lp_replace(relation, query) -%}
@@ -104,48 +127,91 @@
 {%- endmacro %}
 
 
-{#- Set label := new label for the given (node_id, label) rows. -#}
-{% macro lp_apply_labels(labels, changes) -%}
-    {{ return(adapter.dispatch('lp_apply_labels', 'open_cdp')(labels, changes)) }}
+{#- Set label := new label for the given (node_id, label) rows. `share` (when known) is the
+    fraction of all nodes that change. -#}
+{% macro lp_apply_labels(labels, changes, share=none) -%}
+    {{ return(adapter.dispatch('lp_apply_labels', 'open_cdp')(labels, changes, share)) }}
 {%- endmacro %}
 
-{% macro duckdb__lp_apply_labels(labels, changes) -%}
-    {%- do run_query('update ' ~ labels ~ ' set label = c.label from ' ~ changes ~ ' as c where ' ~ labels ~ '.node_id = c.node_id') -%}
+{#- DuckDB updates a few rows in place cheaply, but updating a large share of a table row by row
+    costs far more than writing the table anew, which the first passes of a tier do. -#}
+{% macro duckdb__lp_apply_labels(labels, changes, share=none) -%}
+    {%- if share is not none and share > 0.05 -%}
+        {%- do run_query(
+            'create or replace temp table ' ~ labels ~ ' as select l.node_id, coalesce(c.label, l.label) as label'
+            ~ ' from ' ~ labels ~ ' as l left join ' ~ changes ~ ' as c on c.node_id = l.node_id'
+        ) -%}
+    {%- else -%}
+        {%- do run_query('update ' ~ labels ~ ' set label = c.label from ' ~ changes ~ ' as c where ' ~ labels ~ '.node_id = c.node_id') -%}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro default__lp_apply_labels(labels, changes) -%}
+{% macro default__lp_apply_labels(labels, changes, share=none) -%}
     {%- do run_query('merge into ' ~ labels ~ ' as t using ' ~ changes ~ ' as c on t.node_id = c.node_id when matched then update set label = c.label') -%}
 {%- endmacro %}
 
 
+{#- A node's integer id: a 64-bit hash of its key, so no step ever joins on the (text) keys.
+    Two keys sharing an id would wrongly join two customers; lp_nodes_sql keeps the smallest and
+    largest key behind every id and the materialization stops rather than build on a collision. -#}
+{% macro lp_node_id(key) -%}
+    {{ return(adapter.dispatch('lp_node_id', 'open_cdp')(key)) }}
+{%- endmacro %}
+
+{% macro duckdb__lp_node_id(key) -%}
+    case when {{ key }} is not null then hash({{ key }}) end
+{%- endmacro %}
+
+{% macro default__lp_node_id(key) -%}
+    case when {{ key }} is not null then xxhash64({{ key }}) end
+{%- endmacro %}
+
+
+{#- The input rows with the integer ids of their two nodes. -#}
+{% macro lp_keyed_sql(input_sql) -%}
+    select model_rows.*, {{ open_cdp.lp_node_id('model_rows.record_key') }} as lp_record_id,
+        {{ open_cdp.lp_node_id('model_rows.identifier_key') }} as lp_identifier_id
+    from ({{ input_sql }}) as model_rows
+{%- endmacro %}
+
+
 {% macro lp_nodes_sql(work) -%}
-    select node_key, row_number() over (order by node_key) as node_id
+    select node_id, min(node_key) as node_key, max(node_key) as other_node_key
     from (
-        select record_key as node_key from {{ work.input }}
-        union
-        select identifier_key from {{ work.input }} where identifier_key is not null
+        select lp_record_id as node_id, record_key as node_key from {{ work.keyed }}
+        union all
+        select lp_identifier_id, identifier_key from {{ work.keyed }} where lp_identifier_id is not null
     ) as keys
+    group by node_id
+{%- endmacro %}
+
+
+{#- Each component's key: the smallest node key in it, whatever the ids, so both engines name a
+    component alike. -#}
+{% macro lp_components_sql(work) -%}
+    select l.label, min(n.node_key) as component_key
+    from {{ work.labels }} as l
+    join {{ work.nodes }} as n on n.node_id = l.node_id
+    group by l.label
 {%- endmacro %}
 
 
 {% macro lp_edges_sql(work) -%}
     select distinct
-        r.node_id as record_id,
-        i.node_id as identifier_id,
-        e.tier,
+        lp_record_id as record_id,
+        lp_identifier_id as identifier_id,
+        tier,
         cast(null as {{ dbt.type_string() }}) as refusal_reason
-    from {{ work.input }} as e
-    join {{ work.nodes }} as r on r.node_key = e.record_key
-    join {{ work.nodes }} as i on i.node_key = e.identifier_key
+    from {{ work.keyed }}
+    where lp_identifier_id is not null
 {%- endmacro %}
 
 
 {#- Identifier nodes whose type has a per-customer limit. -#}
 {% macro lp_typed_sql(work) -%}
-    select distinct n.node_id, e.identifier_type, e.max_per_customer
-    from {{ work.input }} as e
-    join {{ work.nodes }} as n on n.node_key = e.identifier_key
-    where e.max_per_customer is not null
+    select distinct lp_identifier_id as node_id, identifier_type, max_per_customer
+    from {{ work.keyed }}
+    where max_per_customer is not null and lp_identifier_id is not null
 {%- endmacro %}
 
 
@@ -158,18 +224,18 @@
 
 
 {#- Passes until nothing changes; returns how many passes it took. Each pass reads the nodes
-    that changed in the previous one (`frontier`) and writes the ones it changes to the other of
-    two tables, which becomes the next frontier. -#}
-{% macro lp_propagate(work) -%}
+    that changed in the previous one (`frontier`) and writes the ones it changes, with their new
+    labels, to the other of two tables, which becomes the next frontier. -#}
+{% macro lp_propagate(work, node_count) -%}
     {%- set passes = namespace(count=0, done=false, current=work.frontier, next=work.changed) -%}
     {%- for _ in range(10000) if not passes.done -%}
         {%- do open_cdp.lp_replace(passes.next, open_cdp.lp_changed_sql(work, passes.current)) -%}
-        {%- if open_cdp.lp_scalar('select count(*) from ' ~ passes.next) == 0 -%}
+        {%- set changed = open_cdp.lp_scalar('select count(*) from ' ~ passes.next) -%}
+        {%- if changed == 0 -%}
             {%- set passes.done = true -%}
         {%- else -%}
             {%- set passes.count = passes.count + 1 -%}
-            {%- do open_cdp.lp_apply_labels(work.labels, passes.next) -%}
-            {%- do open_cdp.lp_apply_labels(work.labels, '(select c.node_id, p.label from ' ~ passes.next ~ ' c join ' ~ work.labels ~ ' p on p.node_id = c.label where p.label < c.label)') -%}
+            {%- do open_cdp.lp_apply_labels(work.labels, passes.next, changed / [node_count, 1] | max) -%}
             {%- set passes.current, passes.next = passes.next, passes.current -%}
         {%- endif -%}
     {%- endfor -%}
@@ -180,18 +246,50 @@
 {%- endmacro %}
 
 
-{#- Neighbours of the frontier whose smallest neighbouring label beats their own. -#}
+{#- Neighbours of the frontier whose smallest neighbouring label beats their own. Two shortcuts
+    make labels travel faster than one link per pass, which matters on long chains: the node the
+    old label names is handed the new label too (hooking: that node is in the same component), and
+    a new label jumps one step further when its own node holds a smaller one after this pass
+    (pointer jumping). -#}
 {% macro lp_changed_sql(work, frontier) -%}
-    select candidates.node_id, candidates.label
-    from (
+    with candidates as (
         select a.b as node_id, min(l.label) as label
         from {{ frontier }} as f
         join {{ work.labels }} as l on l.node_id = f.node_id
         join {{ work.adjacency }} as a on a.a = f.node_id
         group by a.b
-    ) as candidates
-    join {{ work.labels }} as current on current.node_id = candidates.node_id
-    where candidates.label < current.label
+    ),
+
+    improved as (
+        select candidates.node_id, candidates.label, current.label as old_label
+        from candidates
+        join {{ work.labels }} as current on current.node_id = candidates.node_id
+        where candidates.label < current.label
+    ),
+
+    proposed as (
+        select node_id, min(label) as label
+        from (
+            select node_id, label from improved
+            union all
+            select old_label, label from improved
+        ) as proposals
+        group by node_id
+    ),
+
+    changed as (
+        select proposed.node_id, proposed.label
+        from proposed
+        join {{ work.labels }} as current on current.node_id = proposed.node_id
+        where proposed.label < current.label
+    )
+
+    select
+        changed.node_id,
+        case when coalesce(hop.label, held.label) < changed.label then coalesce(hop.label, held.label) else changed.label end as label
+    from changed
+    join {{ work.labels }} as held on held.node_id = changed.label
+    left join changed as hop on hop.node_id = changed.label
 {%- endmacro %}
 
 
@@ -273,28 +371,27 @@
 {%- endmacro %}
 
 
-{% macro lp_output_sql(work) -%}
+{#- Every input column but max_per_customer (a rule, not a fact about the link), then the
+    results. -#}
+{% macro lp_output_sql(work, input_columns) -%}
     select
-        i.record_key,
-        i.identifier_key,
-        i.identifier_type,
-        i.tier,
-        rn.node_key as component_key,
-        inode.node_key as identifier_component_key,
+        {%- for column in input_columns if column | lower != 'max_per_customer' %}
+        i.{{ adapter.quote(column) }},
+        {%- endfor %}
+        rc.component_key,
+        ic.component_key as identifier_component_key,
         case
             when i.identifier_key is null then 'none'
             when e.refusal_reason is null then 'linked'
             else 'refused'
         end as link_status,
         e.refusal_reason
-    from {{ work.input }} as i
-    join {{ work.nodes }} as r on r.node_key = i.record_key
-    join {{ work.labels }} as rl on rl.node_id = r.node_id
-    join {{ work.nodes }} as rn on rn.node_id = rl.label
-    left join {{ work.nodes }} as idn on idn.node_key = i.identifier_key
-    left join {{ work.labels }} as il on il.node_id = idn.node_id
-    left join {{ work.nodes }} as inode on inode.node_id = il.label
-    left join {{ work.edges }} as e on e.record_id = r.node_id and e.identifier_id = idn.node_id
+    from {{ work.keyed }} as i
+    join {{ work.labels }} as rl on rl.node_id = i.lp_record_id
+    join {{ work.components }} as rc on rc.label = rl.label
+    left join {{ work.labels }} as il on il.node_id = i.lp_identifier_id
+    left join {{ work.components }} as ic on ic.label = il.label
+    left join {{ work.edges }} as e on e.record_id = i.lp_record_id and e.identifier_id = i.lp_identifier_id
 {%- endmacro %}
 
 

@@ -15,7 +15,7 @@
 {%- endmacro %}
 
 
-{% macro spark__lp_apply_labels(labels, changes) -%}
+{% macro spark__lp_apply_labels(labels, changes, share=none) -%}
     {%- do open_cdp.spark_rewrite_table(labels,
         'select l.node_id, coalesce(c.label, l.label) as label from ' ~ labels ~ ' as l'
         ~ ' left join ' ~ changes ~ ' as c on c.node_id = l.node_id'

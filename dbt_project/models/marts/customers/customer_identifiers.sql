@@ -3,28 +3,17 @@
     one customer. -#}
 with
 
-linked as (
-    select distinct
-        links.record_key,
-        links.identifier_type,
-        links.identifier_key
-    from {{ ref('int_identity__links') }} as links
-    where links.link_status = 'linked'
-),
-
 observations as (
     select
-        ids.identifier_type,
-        ids.identifier_value,
+        links.identifier_type,
+        links.identifier_value,
         assignments.customer_id,
-        ids.observed_at,
-        ids.source
-    from {{ ref('int_identity__record_identifiers') }} as ids
-    join linked
-        on linked.record_key = ids.record_key
-        and linked.identifier_key = {{ dbt.concat(['ids.identifier_type', "'|'", 'ids.identifier_value']) }}
+        links.observed_at,
+        links.source
+    from {{ ref('int_identity__links') }} as links
     join {{ ref('int_identity__record_customers') }} as assignments
-        on assignments.record_key = ids.record_key
+        on assignments.record_key = links.record_key
+    where links.link_status = 'linked'
 )
 
 select
