@@ -1,9 +1,27 @@
+{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 {#- What customers did, one row per event, in USD: the base for traits and for segment rules
-    such as "opened an email 3 times in the last 30 days". Orders are successful payments only. -#}
+    such as "opened an email 3 times in the last 30 days". Orders are successful payments only.
+
+    Incremental: a run rewrites only the events whose source row came in a dlt load this table
+    has not seen (`load_id`), and the events of records whose customer changed in the latest
+    identity run (merge, split, new); every other row is already what a full rebuild would write.
+    On Spark the keyed upsert falls back to rewriting the table (macros/spark/incremental.sql). -#}
+{%- set incremental = is_incremental() -%}
+{#- A table built before events carried `load_id` gains the column empty: no load counts as seen
+    then, so the first run rewrites every event once. -#}
+{%- set unseen_load = 'not in (select distinct load_id from ' ~ this ~ ' where load_id is not null)' -%}
+
 with
 
 record_customers as (
-    select records.source, records.source_table, records.source_record_id, assignments.customer_id
+    select
+        records.source, records.source_table, records.source_record_id, assignments.customer_id,
+        {%- if incremental %}
+        assignments.change_reason <> 'unchanged'
+            and assignments.assigned_at = (select max(assigned_at) from {{ ref('int_identity__record_customers') }})
+        {%- else %}
+        false
+        {%- endif %} as has_new_customer
     from {{ ref('int_identity__records') }} as records
     join {{ ref('int_identity__record_customers') }} as assignments
         on assignments.record_key = records.record_key
@@ -17,7 +35,7 @@ stripe_orders as (
     select
         'order' as event_type, 'stripe' as source, 'charges' as source_table, charges.charge_id as source_record_id,
         charges.created_at as occurred_at, charges.amount * fx.usd_per_unit as amount_usd,
-        cast(null as {{ dbt.type_string() }}) as campaign_id
+        cast(null as {{ dbt.type_string() }}) as campaign_id, charges.load_id
     from {{ ref('stg_stripe__charges') }} as charges
     join fx on fx.currency = charges.currency
     where charges.is_succeeded
@@ -27,7 +45,7 @@ vnpay_orders as (
     select
         'order', 'vnpay', 'transactions', transactions.transaction_id,
         transactions.paid_at, transactions.amount * fx.usd_per_unit,
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}), transactions.load_id
     from {{ ref('stg_vnpay__transactions') }} as transactions
     join fx on fx.currency = transactions.currency
     where transactions.is_succeeded
@@ -37,7 +55,7 @@ stripe_refunds as (
     select
         'refund', 'stripe', 'refunds', refunds.refund_id,
         refunds.created_at, refunds.amount * fx.usd_per_unit,
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}), refunds.load_id
     from {{ ref('stg_stripe__refunds') }} as refunds
     join fx on fx.currency = refunds.currency
     where refunds.status = 'succeeded'
@@ -47,7 +65,7 @@ leads as (
     select
         'lead', 'facebook_ads', 'leads', lead_id,
         created_at, cast(null as {{ type_double() }}),
-        campaign_id
+        campaign_id, load_id
     from {{ ref('stg_facebook_ads__leads') }}
 ),
 
@@ -55,7 +73,7 @@ ad_clicks as (
     select
         'ad_click', 'google_ads', 'clicks', gclid,
         cast(clicked_on as {{ dbt.type_timestamp() }}), cast(null as {{ type_double() }}),
-        campaign_id
+        campaign_id, load_id
     from {{ ref('stg_google_ads__clicks') }}
 ),
 
@@ -73,26 +91,41 @@ member_by_email as (
     {{ latest_per_key(ref('stg_mailchimp__members'), 'email', 'last_changed_at desc nulls last, member_id') }}
 ),
 
+member_customers as (
+    select
+        members.email, record_customers.customer_id,
+        {%- if incremental %}
+        record_customers.has_new_customer or members.load_id {{ unseen_load }}
+        {%- else %}
+        false
+        {%- endif %} as is_changed
+    from member_by_email as members
+    join record_customers
+        on record_customers.source = 'mailchimp'
+        and record_customers.source_table = 'members'
+        and record_customers.source_record_id = members.member_id
+),
+
 email_events as (
     {#- Activity reaches a person through the Mailchimp member with that address. -#}
     select
         {{ dbt.concat(["'mailchimp:'", 'activities.activity_id']) }} as event_id,
-        record_customers.customer_id,
+        members.customer_id,
         'email_' || activities.action as event_type,
         activities.occurred_at,
         cast(null as {{ type_double() }}) as amount_usd,
         'mailchimp' as source,
         'campaign_activity' as source_table,
         activities.activity_id as source_record_id,
-        activities.campaign_id
+        activities.campaign_id,
+        activities.load_id
     from {{ ref('stg_mailchimp__campaign_activities') }} as activities
-    join member_by_email as members
+    join member_customers as members
         on members.email = activities.email
-    join record_customers
-        on record_customers.source = 'mailchimp'
-        and record_customers.source_table = 'members'
-        and record_customers.source_record_id = members.member_id
     where activities.action in ('sent', 'open', 'click', 'bounce')
+        {%- if incremental %}
+        and (members.is_changed or activities.load_id {{ unseen_load }})
+        {%- endif %}
 ),
 
 all_events as (
@@ -105,12 +138,16 @@ all_events as (
         record_events.source,
         record_events.source_table,
         record_events.source_record_id,
-        record_events.campaign_id
+        record_events.campaign_id,
+        record_events.load_id
     from record_events
     join record_customers
         on record_customers.source = record_events.source
         and record_customers.source_table = record_events.source_table
         and record_customers.source_record_id = record_events.source_record_id
+    {%- if incremental %}
+    where record_customers.has_new_customer or record_events.load_id {{ unseen_load }}
+    {%- endif %}
     union all
     select * from email_events
 )
@@ -124,6 +161,7 @@ select
     cast(source as {{ dbt.type_string() }}) as source,
     cast(source_table as {{ dbt.type_string() }}) as source_table,
     cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id
+    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(load_id as {{ dbt.type_string() }}) as load_id
 from all_events
 where occurred_at is not null
