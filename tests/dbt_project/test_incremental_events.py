@@ -4,7 +4,8 @@ scratch (`--full-refresh`), and both must hold the same rows.
 
 Change set 1: a new day of email activity, 1% of Mailchimp members re-delivered with a new change
 time, and a late VNPay payment carrying one customer's email and another's phone, which merges
-the two. Change set 2: that payment corrected without the phone, which splits them again.
+the two, and a second payment. Change set 2: the first payment corrected without the phone,
+which splits them again, and the second one corrected to failed, which withdraws its order.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ EVENT_MODELS = [
     "customer_traits",
 ]
 LATE_PAYMENT = "DH2026110300077"
+WITHDRAWN_PAYMENT = "DH2026110300078"
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,15 @@ def builds(
     _redeliver_members(sample_exports / "landing", landing)
     national_phone = "0" + phone.removeprefix("+84")
     write_vnpay_delivery(landing, "transactions_20261103.csv", LATE_PAYMENT, email, national_phone)
+    write_vnpay_delivery(landing, "transactions_20261103_b.csv", WITHDRAWN_PAYMENT, email, "")
     load_all(landing, warehouse, systems=["mailchimp", "vnpay"])
     _build(warehouse, root / "target")
 
     correction = root / "landing_2"
     write_vnpay_delivery(correction, "transactions_20261104.csv", LATE_PAYMENT, email, "")
+    write_vnpay_delivery(
+        correction, "transactions_20261104_b.csv", WITHDRAWN_PAYMENT, email, "", response_code="24"
+    )
     load_all(correction, warehouse, systems=["vnpay"])
     _build(warehouse, root / "target")
 
@@ -173,3 +179,12 @@ def test_the_new_day_of_email_activity_reached_the_customer(builds: Builds) -> N
         "select count(*) from marts.customer_events where campaign_id = 'inc0000001'",
     )
     assert opens == [(1,)]
+
+
+def test_a_payment_corrected_to_failed_leaves_no_order_behind(builds: Builds) -> None:
+    orders = _rows(
+        builds.incremental,
+        "select count(*) from marts.customer_events"
+        f" where source_record_id = '{WITHDRAWN_PAYMENT}'",
+    )
+    assert orders == [(0,)]

@@ -61,8 +61,11 @@ def record_customers(warehouse: Path) -> dict[str, str]:
     return dict(rows)
 
 
-def write_vnpay_delivery(landing: Path, name: str, txn_ref: str, email: str, phone: str) -> None:
-    """One VNPay transaction in the report format: every value quoted, empty means missing."""
+def write_vnpay_delivery(
+    landing: Path, name: str, txn_ref: str, email: str, phone: str, response_code: str = "00"
+) -> None:
+    """One VNPay transaction in the report format: every value quoted, empty means missing;
+    a `response_code` other than "00" is a failed payment."""
     row = {
         "vnp_TmnCode": "CDPSHOP1",
         "vnp_TxnRef": txn_ref,
@@ -73,8 +76,8 @@ def write_vnpay_delivery(landing: Path, name: str, txn_ref: str, email: str, pho
         "vnp_CardType": "ATM",
         "vnp_PayDate": "20261103101500",
         "vnp_TransactionNo": txn_ref[-8:],
-        "vnp_ResponseCode": "00",
-        "vnp_TransactionStatus": "00",
+        "vnp_ResponseCode": response_code,
+        "vnp_TransactionStatus": "00" if response_code == "00" else "02",
         "vnp_Bill_Mobile": phone,
         "vnp_Bill_Email": email,
         "vnp_Bill_FirstName": "Văn Mới",

@@ -1,11 +1,20 @@
-{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where source_table <> 'campaign_activity'{% endif %}",
+) }}
 {#- What customers did, one row per event, in USD: the base for traits and for segment rules
     such as "opened an email 3 times in the last 30 days". Orders are successful payments only.
 
-    Incremental: a run rewrites only the events whose source row came in a dlt load this table
-    has not seen (`load_id`), and the events of records whose customer changed in the latest
-    identity run (merge, split, new); every other row is already what a full rebuild would write.
-    On Spark the keyed upsert falls back to rewriting the table (macros/spark/incremental.sql). -#}
+    Incremental, for the email activity only: that is nine events in ten, and each activity is
+    immutable, so a run adds the activities of dlt loads this table has not seen (`load_id`) and
+    re-keys those of members whose customer changed in the latest identity run (merge, split,
+    new). Orders, refunds, leads and clicks come from keyed records that a correction can
+    withdraw (a charge that turns out failed), so they are deleted (pre-hook) and rewritten whole
+    on every run: a few percent of the rows, and no event survives its record. On Spark, where
+    plain Parquet tables cannot delete, the model is rebuilt as a table. -#}
 {%- set incremental = is_incremental() -%}
 {#- A table built before events carried `load_id` gains the column empty: no load counts as seen
     then, so the first run rewrites every event once. -#}
@@ -145,9 +154,6 @@ all_events as (
         on record_customers.source = record_events.source
         and record_customers.source_table = record_events.source_table
         and record_customers.source_record_id = record_events.source_record_id
-    {%- if incremental %}
-    where record_customers.has_new_customer or record_events.load_id {{ unseen_load }}
-    {%- endif %}
     union all
     select * from email_events
 )
