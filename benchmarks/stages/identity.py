@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,26 @@ def dbt_build(warehouse: str, target: str, records: int) -> dict[str, Any]:
     }
 
 
+def clustering_peers(
+    kwargs: Callable[[BenchContext, int], dict[str, Any]],
+) -> tuple[Measurement, Measurement]:
+    """Splink's and scipy's clustering of one exported graph (scipy the reference), shared by the
+    identity stage and the chain's peers so both compare with the same tools."""
+    return (
+        Measurement(
+            name="Splink cluster_pairwise_predictions_at_threshold (DuckDB)",
+            target="benchmarks.stages.identity:splink_clustering",
+            kwargs=kwargs,
+        ),
+        Measurement(
+            name="scipy.sparse.csgraph.connected_components",
+            target="benchmarks.stages.identity:scipy_components",
+            kwargs=kwargs,
+            reference=True,
+        ),
+    )
+
+
 def _identity_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
     folder = _prepared(context)
     return {
@@ -180,17 +201,7 @@ register(
                 target="benchmarks.stages.identity:label_propagation_in_dbt",
                 kwargs=_identity_kwargs,
             ),
-            Measurement(
-                name="Splink cluster_pairwise_predictions_at_threshold (DuckDB)",
-                target="benchmarks.stages.identity:splink_clustering",
-                kwargs=_graph_kwargs,
-            ),
-            Measurement(
-                name="scipy.sparse.csgraph.connected_components",
-                target="benchmarks.stages.identity:scipy_components",
-                kwargs=_graph_kwargs,
-                reference=True,
-            ),
+            *clustering_peers(_graph_kwargs),
         ),
     )
 )

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from benchmarks.registry import BenchContext, Measurement, Stage, register
+from benchmarks.stages.identity import clustering_peers
 from benchmarks.stages.ingestion import fresh_warehouse
 
 GRAPH = "graph"
@@ -93,18 +94,6 @@ register(
     Stage(
         name="identity_peers",
         description="Splink and scipy clustering of the full refresh's identity links",
-        measurements=(
-            Measurement(
-                name="Splink cluster_pairwise_predictions_at_threshold (DuckDB)",
-                target="benchmarks.stages.identity:splink_clustering",
-                kwargs=_graph_kwargs,
-            ),
-            Measurement(
-                name="scipy.sparse.csgraph.connected_components",
-                target="benchmarks.stages.identity:scipy_components",
-                kwargs=_graph_kwargs,
-                reference=True,
-            ),
-        ),
+        measurements=clustering_peers(_graph_kwargs),
     )
 )
