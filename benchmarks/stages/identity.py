@@ -52,7 +52,7 @@ def _prepared(context: BenchContext) -> Path:
     return folder
 
 
-def _edge_count(folder: Path) -> int:
+def edge_count(folder: Path) -> int:
     with duckdb.connect() as con:
         return int(con.execute(f"select count(*) from '{folder / 'edges.parquet'}'").fetchone()[0])
 
@@ -154,7 +154,7 @@ def _identity_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
     return {
         "warehouse": str(folder / "identity" / "cdp.duckdb"),
         "target": str(folder / "target"),
-        "edges": _edge_count(folder),
+        "edges": edge_count(folder),
     }
 
 
@@ -163,7 +163,7 @@ def _graph_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
     return {
         "nodes": str(folder / "nodes.parquet"),
         "edges": str(folder / "edges.parquet"),
-        "count": _edge_count(folder),
+        "count": edge_count(folder),
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from benchmarks.registry import BenchContext, Measurement, Stage, register
-from benchmarks.stages.identity import clustering_peers
+from benchmarks.stages.identity import clustering_peers, edge_count
 from benchmarks.stages.ingestion import fresh_warehouse
 
 GRAPH = "graph"
@@ -66,12 +66,10 @@ def _graph_kwargs(context: BenchContext, run: int) -> dict[str, Any]:
     folder = root / GRAPH
     if not (folder / "edges.parquet").exists():
         export_graph(chain_warehouse(root), folder)
-    with duckdb.connect() as con:
-        edges = con.execute(f"select count(*) from '{folder / 'edges.parquet'}'").fetchone()[0]
     return {
         "nodes": str(folder / "nodes.parquet"),
         "edges": str(folder / "edges.parquet"),
-        "count": int(edges),
+        "count": edge_count(folder),
     }
 
 
