@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.resources import CdpPaths
+from orchestration.defs.transform import seed_parse
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.retries import retry_transient
 from orchestration.serving import publish_serving_copy
@@ -69,6 +70,7 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
         fingerprint = hashlib.sha256(manifest.read_bytes()).hexdigest()
         current = page.exists() and stamp.exists() and stamp.read_text() == fingerprint
         if not current:
+            seed_parse(manifest.parent, docs)
             with retry_transient(context):
                 dbt.cli(["docs", "generate", "--static"], target_path=DOCS_TARGET).wait()
             stamp.write_text(fingerprint)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from orchestration.instance import (
     LAUNCHER_PID_TAG,
@@ -67,3 +68,17 @@ def test_slot_of_a_live_run_is_kept(instance: dg.DagsterInstance) -> None:
 
     assert release_abandoned_slots(instance) == []
     assert len(instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots) == 1
+
+
+def test_run_history_is_written_without_waiting_for_the_disk_and_nothing_else_is(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    def synchronous(database: Path) -> int:
+        engine = sa.create_engine(f"sqlite:///{database}", poolclass=sa.pool.NullPool)
+        with engine.connect() as con:
+            return con.exec_driver_sql("PRAGMA synchronous").scalar_one()
+
+    history = Path(instance.root_directory) / "history" / "runs.db"
+    assert history.exists()
+    assert synchronous(history) == 0
+    assert synchronous(tmp_path / "elsewhere.db") == 2

@@ -1,0 +1,91 @@
+"""The dbt project as Dagster prepares it: parsed once, re-parsed only after a change, and that
+parse handed to every dbt invocation so none starts by parsing the whole project again."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration import settings
+from orchestration.defs.transform import (
+    PARTIAL_PARSE,
+    invocation_target,
+    profile_fingerprint,
+    project_changed_since,
+)
+
+
+def _project(root: Path) -> Path:
+    (root / "models").mkdir(parents=True)
+    (root / "models" / "customers.sql").write_text("select 1 as id")
+    (root / "target" / "dagster").mkdir(parents=True)
+    return root
+
+
+def _touch_later(path: Path, instant_ns: int) -> None:
+    path.write_text(path.read_text() if path.exists() else "")
+    os.utime(path, ns=(instant_ns + 1_000_000, instant_ns + 1_000_000))
+
+
+def test_only_a_project_file_changed_after_the_parse_makes_it_stale(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    parsed_at = time.time_ns()
+    assert not project_changed_since(project, parsed_at)
+
+    for artifact in ("target/dbt_build-1/compiled/x.sql", "logs/dbt.log", "models/notes.txt"):
+        (project / artifact).parent.mkdir(parents=True, exist_ok=True)
+        _touch_later(project / artifact, parsed_at)
+    assert not project_changed_since(project, parsed_at)
+
+    _touch_later(project / "models" / "customers.sql", parsed_at)
+    assert project_changed_since(project, parsed_at)
+
+
+def test_the_parse_is_redone_for_another_warehouse_but_not_for_unrelated_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """dbt rejects a partial parse made under a profile that rendered differently."""
+    project = settings.dbt_project_dir()
+    monkeypatch.setenv("CDP_WAREHOUSE", str(tmp_path / "a.duckdb"))
+    parsed_for = profile_fingerprint(project)
+
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path / "elsewhere"))
+    assert profile_fingerprint(project) == parsed_for
+    monkeypatch.setenv("CDP_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert profile_fingerprint(project) != parsed_for
+    monkeypatch.setenv("CDP_WAREHOUSE", str(tmp_path / "b.duckdb"))
+    assert profile_fingerprint(project) != parsed_for
+
+
+def test_each_invocation_gets_a_fresh_folder_seeded_with_the_prepared_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    project = _project(tmp_path)
+    prepared = project / "target" / "dagster"
+    (prepared / PARTIAL_PARSE).write_bytes(b"parsed project")
+
+    first = invocation_target(project, prepared, "dbt_build-abc1234")
+    second = invocation_target(project, prepared, "dbt_build-abc1234")
+
+    assert first != second
+    assert first.parent == second.parent == project / "target"
+    assert first.name.startswith("dbt_build-abc1234-")
+    assert (first / PARTIAL_PARSE).read_bytes() == b"parsed project"
+
+
+def test_invocation_folders_follow_dbt_target_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The benchmarks point DBT_TARGET_PATH at their own folder and read the build's results
+    there; with nothing prepared yet, dbt simply parses from scratch."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "artifacts"))
+    project = _project(tmp_path / "project")
+
+    target = invocation_target(project, project / "target" / "dagster", "dbt_build-abc1234")
+
+    assert target.parent == tmp_path / "artifacts"
+    assert list(target.iterdir()) == []
