@@ -5,8 +5,11 @@
     {{ return(adapter.dispatch('to_utc_timestamp', 'open_cdp')(expression)) }}
 {%- endmacro %}
 
+{#- DuckDB casts text, dates and naive or zoned timestamps to timestamptz directly (a naive value
+    is read in the session time zone, as its text would be); going through varchar first gave
+    the same values but formatted and re-parsed every one (7 s of 10M email events at M). -#}
 {% macro duckdb__to_utc_timestamp(expression) -%}
-    timezone('UTC', try_cast(cast({{ expression }} as varchar) as timestamptz))
+    timezone('UTC', try_cast({{ expression }} as timestamptz))
 {%- endmacro %}
 
 {% macro default__to_utc_timestamp(expression) -%}

@@ -37,7 +37,8 @@ signals as (
 ),
 
 running as (
-    {#- For each signal: the latest bounce and the latest bounce-lifting opt-in up to its instant. -#}
+    {#- For each signal: the latest bounce and the latest bounce-lifting opt-in up to its instant.
+        The windows share partition and order, so the whole model sorts its rows twice. -#}
     select
         signals.*,
         max(case when is_bounce = 1 then occurred_at end) over (
@@ -47,7 +48,12 @@ running as (
         max(case when lifts_bounce then occurred_at end) over (
             partition by customer_id, channel order by occurred_at
             range between unbounded preceding and current row
-        ) as lift_before_at
+        ) as lift_before_at,
+        {#- Whether a grant shares the signal's instant (a denial that decides then wins a tie). -#}
+        max(status_order) over (
+            partition by customer_id, channel order by occurred_at
+            range between current row and current row
+        ) as peer_max_status_order
     from signals
 ),
 
@@ -63,24 +69,31 @@ eligible as (
     from running
 ),
 
-ranked as (
+decided as (
+    {#- Precedence and what the deciding signal is, in one pass over one ordering: the first row
+        is the current signal, so its time and status are the first values of the partition. -#}
     select
         eligible.*,
         row_number() over (
             partition by customer_id, channel
             order by is_blocked, occurred_at desc, status_order, is_bounce desc, source, source_record_id, signal
-        ) as precedence
+        ) as precedence,
+        first_value(occurred_at) over (
+            partition by customer_id, channel
+            order by is_blocked, occurred_at desc, status_order, is_bounce desc, source, source_record_id, signal
+            rows between unbounded preceding and unbounded following
+        ) as current_at,
+        first_value(status_order) over (
+            partition by customer_id, channel
+            order by is_blocked, occurred_at desc, status_order, is_bounce desc, source, source_record_id, signal
+            rows between unbounded preceding and unbounded following
+        ) as current_status_order,
+        max(case when is_blocked = 1 then occurred_at end) over (
+            partition by customer_id, channel
+            order by is_blocked, occurred_at desc, status_order, is_bounce desc, source, source_record_id, signal
+            rows between unbounded preceding and unbounded following
+        ) as last_blocked_at
     from eligible
-),
-
-decided as (
-    select
-        ranked.*,
-        max(case when precedence = 1 then occurred_at end) over (partition by customer_id, channel) as current_at,
-        max(case when precedence = 1 then status_order end) over (partition by customer_id, channel) as current_status_order,
-        max(case when is_blocked = 1 then occurred_at end) over (partition by customer_id, channel) as last_blocked_at,
-        max(status_order) over (partition by customer_id, channel, occurred_at) as peer_max_status_order
-    from ranked
 )
 
 select

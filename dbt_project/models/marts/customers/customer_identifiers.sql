@@ -1,6 +1,7 @@
 {#- Every linking identifier and the customer it belongs to. Values that did not link (invalid,
     blocklisted, shared, or refused by a per-customer limit) are not listed: they do not identify
-    one customer. -#}
+    one customer. `sources` is built from one flag per source system (macros/marts/source_systems.sql),
+    not a sorted text aggregate. -#}
 with
 
 observations as (
@@ -14,14 +15,25 @@ observations as (
     join {{ ref('int_identity__record_customers') }} as assignments
         on assignments.record_key = links.record_key
     where links.link_status = 'linked'
+),
+
+identifiers as (
+    select
+        identifier_type,
+        identifier_value,
+        min(customer_id) as customer_id,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        {{ source_system_flags('source') }}
+    from observations
+    group by identifier_type, identifier_value
 )
 
 select
     cast(identifier_type as {{ dbt.type_string() }}) as identifier_type,
     cast(identifier_value as {{ dbt.type_string() }}) as identifier_value,
-    cast(min(customer_id) as {{ dbt.type_string() }}) as customer_id,
-    cast(min(observed_at) as {{ dbt.type_timestamp() }}) as first_seen_at,
-    cast(max(observed_at) as {{ dbt.type_timestamp() }}) as last_seen_at,
-    cast({{ dbt.listagg('distinct source', "','", 'order by source') }} as {{ dbt.type_string() }}) as sources
-from observations
-group by identifier_type, identifier_value
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(first_seen_at as {{ dbt.type_timestamp() }}) as first_seen_at,
+    cast(last_seen_at as {{ dbt.type_timestamp() }}) as last_seen_at,
+    cast({{ source_system_list() }} as {{ dbt.type_string() }}) as sources
+from identifiers
