@@ -8,11 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from dagster_dbt import DbtProject
 
 from orchestration import settings
 from orchestration.defs.transform import (
     PARTIAL_PARSE,
+    dbt_resource,
     invocation_target,
+    prepare_manifest,
     profile_fingerprint,
     project_changed_since,
 )
@@ -89,3 +92,21 @@ def test_invocation_folders_follow_dbt_target_path(
 
     assert target.parent == tmp_path / "artifacts"
     assert list(target.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_dbt_accepts_the_prepared_parse_in_an_invocation_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the seeding is for: dbt run in a fresh folder skips parsing the project."""
+    monkeypatch.setenv("CDP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "artifacts"))
+    project = DbtProject(project_dir=settings.dbt_project_dir(), target_path=tmp_path / "prepared")
+    prepare_manifest(project)
+
+    target = invocation_target(Path(project.project_dir), tmp_path / "prepared", "dbt_ls-test")
+    dbt_resource(project).cli(["ls", "--quiet"], target_path=target).wait()
+
+    log = (target / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log
+    assert "Unable to do partial parsing" not in log
