@@ -36,13 +36,14 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         automation_condition=dg.AutomationCondition.eager(),
-        description="data/warehouse/serving.duckdb: a checkpointed copy of the warehouse with "
-        "personal data hashed, and serving_restricted.duckdb with it raw (owner-only), swapped in "
+        description="data/warehouse/serving.duckdb: the analysts' layers of the warehouse with "
+        "personal data hashed (unchanged rows carried over from the previous copy), and "
+        "serving_restricted.duckdb, the whole warehouse raw (owner-only), swapped in "
         "atomically so analysts can query while the next run writes. See docs/serving.md.",
     )
     def serving_copy(context: AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
         with retry_transient(context):
-            snapshot = publish_serving_copy(paths.warehouse(), paths.serving())
+            snapshot = publish_serving_copy(paths.warehouse(), paths.serving(), reuse_previous=True)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(snapshot.path)),
@@ -50,6 +51,9 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
                 "tables": snapshot.tables,
                 "restricted_path": dg.MetadataValue.path(str(snapshot.restricted_path)),
                 "masked_columns": len(snapshot.masked_columns),
+                "tables_rewritten": len(snapshot.rewritten_tables),
+                "tables_patched": len(snapshot.patched_tables),
+                "tables_reused": len(snapshot.reused_tables),
                 "published_at": snapshot.published_at.isoformat(timespec="seconds"),
             }
         )

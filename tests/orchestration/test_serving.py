@@ -116,9 +116,9 @@ def _sha(text: str) -> str:
 
 
 def _people_warehouse(path: Path) -> None:
-    """Personal data in a mart, a raw table, a rejects line and an activation payload."""
+    """Personal data in marts, an activation payload, a raw table and a rejects line."""
     with duckdb.connect(str(path)) as con:
-        for schema in ("marts", "raw_hubspot", "activation", "segments"):
+        for schema in ("marts", "raw_hubspot", "activation", "segments", "staging"):
             con.execute(f"create schema {schema}")
         con.execute(
             "create table marts.customers as select * from (values"
@@ -127,15 +127,20 @@ def _people_warehouse(path: Path) -> None:
             " as t(customer_id, email, phone, first_name, last_name, country, source_record_count)"
         )
         con.execute(
-            "create table raw_hubspot.contacts as select '15000000042' as record_id,"
+            "create table marts.contacts_seen as select '15000000042' as record_id,"
             " '  An.Nguyen@Gmail.com ' as email, '0912 345 678' as phone_number,"
-            " 'Tet sale' as utm_campaign"
+            " 'Tet sale' as utm_campaign, 'called 0987 000 111 twice' as notes"
+        )
+        con.execute(
+            "create table raw_hubspot.contacts as select '15000000042' as record_id,"
+            " 'an.nguyen@gmail.com' as email, 'left a note: call 0912 345 678' as comment"
         )
         con.execute(
             "create table raw_hubspot._rejects as select 'hubspot/contacts_20261101.csv'"
             " as source_file, 7 as source_line, '15000000043,Bình,Trần,binh@x.vn,0987 000 111'"
             " as raw_text, 'wrong number of fields' as reason"
         )
+        con.execute("create table staging.stg_hubspot__contacts as from raw_hubspot.contacts")
         con.execute(
             "create table activation.sync_state as select 'vip' as sync,"
             " 'an.nguyen@gmail.com' as member_key, '{\"email\": \"an.nguyen@gmail.com\"}'"
@@ -161,15 +166,15 @@ def test_analyst_copy_hashes_personal_columns_and_restricted_copy_keeps_them(
             "select email, phone, first_name from marts.customers where customer_id = 'c2'"
         ).fetchone()
         contact = con.execute(
-            "select record_id, email, phone_number, utm_campaign from raw_hubspot.contacts"
+            "select record_id, email, phone_number, utm_campaign, notes from marts.contacts_seen"
         ).fetchone()
-        reject = con.execute("select raw_text, reason from raw_hubspot._rejects").fetchone()
         state = con.execute("select member_key, payload from activation.sync_state").fetchone()
         view = con.execute("select email from segments.vip where customer_id = 'c1'").fetchone()
     with duckdb.connect(str(snapshot.restricted_path), read_only=True) as con:
         raw = con.execute(
             "select email, first_name from marts.customers where customer_id = 'c1'"
         ).fetchone()
+        reject = con.execute("select raw_text from raw_hubspot._rejects").fetchone()
 
     assert customer == (
         "c1",
@@ -180,16 +185,58 @@ def test_analyst_copy_hashes_personal_columns_and_restricted_copy_keeps_them(
         "VN",
     )
     assert nulls == (None, None, None)
-    assert contact == ("15000000042", customer[1], customer[2], "Tet sale")
-    assert reject == (
-        _sha("15000000043,Bình,Trần,binh@x.vn,0987 000 111"),
-        "wrong number of fields",
+    assert contact == (
+        "15000000042",
+        customer[1],
+        customer[2],
+        "Tet sale",
+        _sha("called 0987 000 111 twice"),
     )
     assert state == (customer[1], _sha('{"email": "an.nguyen@gmail.com"}'))
     assert view == (customer[1],)
     assert raw == ("an.nguyen@gmail.com", "Văn An")
+    assert reject == ("15000000043,Bình,Trần,binh@x.vn,0987 000 111",)
     assert "marts.customers.email" in snapshot.masked_columns
     assert restricted_copy_path(serving).stat().st_mode & 0o777 == 0o400
+
+
+def test_raw_and_staging_layers_stay_in_the_restricted_copy(tmp_path: Path) -> None:
+    """Their clear comments would fail the scan; they are not scanned because they are not
+    published to analysts at all."""
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+
+    snapshot = publish_serving_copy(warehouse, serving)
+
+    tables = (
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_catalog = current_database() order by 1"
+    )
+    with duckdb.connect(str(serving), read_only=True) as con:
+        analysts = [name for (name,) in con.execute(tables).fetchall()]
+    with duckdb.connect(str(snapshot.restricted_path), read_only=True) as con:
+        restricted = [name for (name,) in con.execute(tables).fetchall()]
+    assert analysts == [
+        "activation.sync_state",
+        "marts.contacts_seen",
+        "marts.customers",
+        "segments.vip",
+    ]
+    assert set(analysts) < set(restricted)
+    assert {"raw_hubspot.contacts", "staging.stg_hubspot__contacts"} <= set(restricted)
+
+
+def test_a_view_reading_a_layer_analysts_do_not_get_fails_the_publish(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create view marts.contacts as select record_id from raw_hubspot.contacts")
+
+    with pytest.raises(ServingPublishError, match=r"do not bind.*marts\.contacts"):
+        publish_serving_copy(warehouse, serving)
+
+    assert not serving.exists()
+    assert not list(tmp_path.glob(".*"))
 
 
 @pytest.mark.parametrize(
@@ -249,3 +296,42 @@ def test_ids_dates_and_hashes_are_not_mistaken_for_phones(tmp_path: Path, value:
 
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select reference from marts.references_seen").fetchone() == (value,)
+
+
+def _people_warehouse_with(tmp_path: Path, table_sql: str) -> tuple[Path, Path]:
+    warehouse = tmp_path / "cdp.duckdb"
+    _people_warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(table_sql)
+    return warehouse, tmp_path / "serving.duckdb"
+
+
+def test_values_of_neighbouring_columns_do_not_combine_into_a_phone_or_an_email(
+    tmp_path: Path,
+) -> None:
+    """The check reads a row's clear values joined by newlines; the join must not create a
+    match that no single value holds."""
+    warehouse, serving = _people_warehouse_with(
+        tmp_path,
+        "create table marts.split_values as select * from (values"
+        " ('+84', '912345678', 'support', 'example.com'),"
+        " ('09123', '45678', 'x', '@y.vn'))"
+        " as t(prefix, rest, local_part, domain)",
+    )
+
+    publish_serving_copy(warehouse, serving)
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select count(*) from marts.split_values").fetchone() == (2,)
+
+
+def test_a_leak_in_one_of_several_clear_columns_names_that_column(tmp_path: Path) -> None:
+    warehouse, serving = _people_warehouse_with(
+        tmp_path,
+        "create table marts.tickets as select * from (values"
+        " ('t1', 'open', 'fine', 'web'), ('t2', 'closed', null, 'sms from 0912345678'))"
+        " as t(ticket_id, status, comment, channel_detail)",
+    )
+
+    with pytest.raises(ServingPublishError, match=r"marts\.tickets\.channel_detail \(1 rows\)$"):
+        publish_serving_copy(warehouse, serving)
