@@ -84,7 +84,7 @@ class ExportReader:
                 parsed = read_jsonl_file(data, spec, first_line)
             rows = coerce(parsed, spec)
             rows = rows.append_column(
-                "_source_file", pa.array([self.file.source_file] * rows.num_rows, pa.string())
+                "_source_file", pa.repeat(pa.scalar(self.file.source_file), rows.num_rows)
             )
             rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
             rows = _keys_not_null(rows, spec.key)

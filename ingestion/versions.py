@@ -3,6 +3,14 @@
 dlt's `dedup_sort` picks the newest version among the rows of one load; a key already stored
 would still be replaced by whatever a later load brings. So before a versioned export's rows go
 to the merge, the ones older than the stored version of their key are dropped here.
+
+The stored versions of a table are fetched once per run as Arrow and compared in Arrow; no
+Arrow object is registered on the warehouse connection. DuckDB's Python client reads a
+registered object through a table function, `python_arrow_scan`, that each connection registers
+in the catalog of its *database*, bound to that connection's own registry of objects. dlt opens
+a fresh connection (a duplicate) to the same database for every SQL client, and the loader
+thread does so while the next system is extracted, so a registration raced the bind of the
+stale-version query on the other thread: "python_arrow_scan does not exist" now and then.
 """
 
 from __future__ import annotations
@@ -12,39 +20,66 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt import Pipeline
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ingestion.exports import ExportSpec
 
-_INCOMING = "_cdp_incoming_versions"
+_ROW = "_cdp_row"
+_STORED = "_cdp_stored_version"
 
 
 class StoredVersions:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self._versions: dict[str, pa.Table | None] = {}
+
+    def holds_rows(self, table: str) -> bool:
+        """Whether the warehouse's `table` of this dataset exists and has a row."""
+        with self.pipeline.sql_client() as client:
+            try:
+                rows = client.execute_sql(
+                    f"select 1 from {client.make_qualified_table_name(table)} limit 1"
+                )
+            except DatabaseUndefinedRelation:
+                return False
+        return bool(rows)
 
     def drop_stale(self, spec: ExportSpec, rows: pa.Table) -> pa.Table:
         """`rows` without those whose version is older than the stored row of the same key."""
         if spec.version is None or rows.num_rows == 0:
             return rows
+        stored = self._stored(spec)
+        if stored is None or stored.num_rows == 0:
+            return rows
         incoming = rows.select([*spec.key, spec.version]).append_column(
-            "_row", pa.array(np.arange(rows.num_rows))
+            _ROW, pa.array(np.arange(rows.num_rows))
         )
-        keys = " and ".join(f's."{k}" = i."{k}"' for k in spec.key)
-        with self.pipeline.sql_client() as client:
-            stored = client.make_qualified_table_name(spec.table)
-            connection = client.native_connection
-            connection.register(_INCOMING, incoming)
-            try:
-                stale = connection.execute(
-                    f"select i._row from {_INCOMING} i join {stored} s on {keys}"
-                    f' where s."{spec.version}" > i."{spec.version}"'
-                ).fetchall()
-            except duckdb.CatalogException:
-                return rows
-            finally:
-                connection.unregister(_INCOMING)
-        if not stale:
+        as_incoming = pa.schema(
+            [
+                *(incoming.schema.field(name) for name in spec.key),
+                pa.field(_STORED, incoming.schema.field(spec.version).type),
+            ]
+        )
+        matched = incoming.join(stored.cast(as_incoming), list(spec.key), join_type="inner")
+        newer = pc.greater(matched[_STORED], matched[spec.version]).fill_null(False)
+        stale = matched[_ROW].filter(newer).to_numpy()
+        if len(stale) == 0:
             return rows
         keep = np.ones(rows.num_rows, dtype=bool)
-        keep[[row for (row,) in stale]] = False
-        return rows.filter(pc.cast(pa.array(keep), pa.bool_()))
+        keep[stale] = False
+        return rows.filter(pa.array(keep))
+
+    def _stored(self, spec: ExportSpec) -> pa.Table | None:
+        """The table's keys and versions as stored, read once per run (None: no table yet)."""
+        if spec.table not in self._versions:
+            assert spec.version is not None
+            keys = ", ".join(f'"{k}"' for k in spec.key)
+            with self.pipeline.sql_client() as client:
+                table = client.make_qualified_table_name(spec.table)
+                try:
+                    self._versions[spec.table] = client.native_connection.sql(
+                        f'select {keys}, "{spec.version}" as {_STORED} from {table}'
+                    ).to_arrow_table()
+                except duckdb.CatalogException:
+                    self._versions[spec.table] = None
+        return self._versions[spec.table]

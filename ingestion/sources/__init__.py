@@ -12,7 +12,9 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.extract import DltResource
 
+from ingestion.first_delivery import newest_per_key
 from ingestion.landing import LandingFile
 from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, ExportReader
 from ingestion.suppressed_rows import SuppressionList
@@ -45,24 +47,59 @@ def export_rows(
     """A resource body: every file's typed rows, then its rejects and ledger entry. With
     `stored`, rows older than the warehouse's version of their key are left out (they still
     count as loaded: the newer version they lost to is in the table). With `suppression`, the
-    rows of erased people are dropped (counted as suppressed)."""
+    rows of erased people are dropped (counted as suppressed).
+
+    The first delivery of a keyed table (`stored` says the table holds no rows) is kept back
+    until every file is read, reduced to the newest row per key and appended
+    (`ingestion.first_delivery`)."""
+    spec = files[0].spec if files else None
+    first_delivery = (
+        stored is not None
+        and spec is not None
+        and not spec.is_events
+        and not stored.holds_rows(spec.table)
+    )
+    held: list[pa.Table] = []
     for file in files:
         reader = ExportReader(file, suppression=suppression)
         for chunk in reader.chunks():
-            rows = stored.drop_stale(file.spec, chunk.rows) if stored else chunk.rows
-            if rows.num_rows:
-                yield rows
+            if first_delivery:
+                if chunk.rows.num_rows:
+                    held.append(chunk.rows)
+            else:
+                rows = stored.drop_stale(file.spec, chunk.rows) if stored else chunk.rows
+                if rows.num_rows:
+                    yield rows
             if chunk.rejects.num_rows:
-                yield _bookkeeping(chunk.rejects, REJECTS_TABLE, REJECTS_SCHEMA)
-        yield _bookkeeping(reader.ledger(), FILES_TABLE, LEDGER_SCHEMA)
+                yield dlt.mark.with_table_name(chunk.rejects, REJECTS_TABLE)
+        yield dlt.mark.with_table_name(reader.ledger(), FILES_TABLE)
+    if spec is not None and held:
+        append = dlt.mark.make_hints(
+            write_disposition=APPEND,
+            columns={spec.version or "_source_file": {"dedup_sort": None}},
+        )
+        for rows in newest_per_key(held, spec):
+            if rows.num_rows:
+                yield dlt.mark.with_hints(rows, append)
 
 
-def _bookkeeping(table: pa.Table, name: str, schema: pa.Schema) -> Any:
-    columns = [{"name": field.name, "data_type": _dlt_type(field.type)} for field in schema]
-    hints = dlt.mark.make_hints(
-        table_name=name, write_disposition=APPEND, primary_key=[], columns=columns
-    )
-    return dlt.mark.with_hints(table, hints, create_table_variant=True)
+def bookkept(resource: DltResource) -> DltResource:
+    """`resource` with its `_rejects` and `_files` declared as appended tables of their own.
+
+    A table variant starts as a copy of the resource's hints, so it would inherit the merge
+    table's column hints (the `dedup_sort` column) that its rows never carry; dlt then warns
+    on every load that the column got no data. Each variant is emptied of columns first and
+    then given exactly the columns of its schema."""
+    for name, schema in ((REJECTS_TABLE, REJECTS_SCHEMA), (FILES_TABLE, LEDGER_SCHEMA)):
+        resource.apply_hints(table_name=name, columns={}, create_table_variant=True)
+        resource.apply_hints(
+            table_name=name,
+            write_disposition=APPEND,
+            primary_key=[],
+            columns=[{"name": field.name, "data_type": _dlt_type(field.type)} for field in schema],
+            create_table_variant=True,
+        )
+    return resource
 
 
 def _dlt_type(data_type: pa.DataType) -> str:
@@ -73,5 +110,5 @@ def _dlt_type(data_type: pa.DataType) -> str:
     return "text"
 
 
-def files_of(files: Sequence[LandingFile], export_type: str) -> list[LandingFile]:
-    return [file for file in files if file.spec.export_type == export_type]
+def files_of(files: Sequence[LandingFile], *export_types: str) -> list[LandingFile]:
+    return [file for file in files if file.spec.export_type in export_types]

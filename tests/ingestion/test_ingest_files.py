@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -97,6 +98,30 @@ def test_newest_modified_time_wins_within_one_run_whatever_the_file_order(landin
     )
     load_all(landing, warehouse, ["hubspot"])
     assert query(warehouse, "select last_name from raw_hubspot.contacts") == [("Newer",)]
+
+
+def test_newest_modified_time_wins_within_a_later_run_after_an_appended_first_delivery(
+    landing, warehouse
+):
+    """The first delivery is appended; the next one merges and still keeps the newest row."""
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"), contact("1"))
+    load_all(landing, warehouse, ["hubspot"])
+    assert query(warehouse, "select count(*) from raw_hubspot.contacts") == [(1,)]
+    write(
+        landing,
+        "hubspot/contacts_20261102.csv",
+        CONTACTS_HEADER,
+        contact("2", last_name="Newer", modified="2026-11-03 08:00"),
+    )
+    write(
+        landing,
+        "hubspot/contacts_20261103_corrections.csv",
+        CONTACTS_HEADER,
+        contact("2", last_name="Older", modified="2026-11-02 08:00"),
+    )
+    load_all(landing, warehouse, ["hubspot"])
+    rows = query(warehouse, "select record_id, last_name from raw_hubspot.contacts order by 1")
+    assert rows == [("1", "Nguyen"), ("2", "Newer")]
 
 
 def test_unsubscribe_correction_turns_member_status_to_unsubscribed(landing, warehouse):
@@ -382,3 +407,31 @@ def test_same_bytes_under_another_name_load_once(landing, warehouse):
     (summary,) = load_all(landing, warehouse, ["mailchimp"])
     assert summary.files == 0
     assert query(warehouse, "select count(*) from raw_mailchimp.campaign_activity") == [(1,)]
+
+
+def test_a_load_with_rejects_and_a_merge_logs_no_dlt_warning(landing, warehouse):
+    """The ledger and rejects tables declare exactly their own columns, and the appended first
+    delivery drops the merge-only `dedup_sort` hint: dlt has nothing to warn about."""
+    warnings: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                warnings.append(record.getMessage())
+
+    handler = Collect()
+    logging.getLogger("dlt").addHandler(handler)
+    try:
+        write(
+            landing,
+            "hubspot/contacts_20261101.csv",
+            CONTACTS_HEADER,
+            contact("1"),
+            contact("2", modified="bad"),
+        )
+        load_all(landing, warehouse, ["hubspot"])
+        write(landing, "hubspot/contacts_20261102.csv", CONTACTS_HEADER, contact("3"))
+        load_all(landing, warehouse, ["hubspot"])
+    finally:
+        logging.getLogger("dlt").removeHandler(handler)
+    assert warnings == []

@@ -9,7 +9,7 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.sources import LATER_FILE_FIRST, MERGE, bookkept, export_rows, files_of
 from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
@@ -46,5 +46,5 @@ def facebook_ads(
     """`files`: the new landing files of this system (the increment the ledger lets through);
     `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
-    yield insights(files_of(files, "insights"), stored, suppression)
-    yield leads(files_of(files, "leads"), stored, suppression)
+    yield bookkept(insights(files_of(files, "insights"), stored, suppression))
+    yield bookkept(leads(files_of(files, "leads"), stored, suppression))

@@ -9,7 +9,7 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import LATER_FILE_FIRST, MERGE, export_rows, files_of
+from ingestion.sources import LATER_FILE_FIRST, MERGE, bookkept, export_rows, files_of
 from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
@@ -48,5 +48,7 @@ def google_ads(
     """`files`: the new landing files of this system (the increment the ledger lets through);
     `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
-    yield campaign_performance(files_of(files, "campaign_performance"), stored, suppression)
-    yield clicks(files_of(files, "clicks"), stored, suppression)
+    yield bookkept(
+        campaign_performance(files_of(files, "campaign_performance"), stored, suppression)
+    )
+    yield bookkept(clicks(files_of(files, "clicks"), stored, suppression))

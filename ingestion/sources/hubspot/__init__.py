@@ -9,7 +9,7 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import MERGE, export_rows, files_of, newest_first
+from ingestion.sources import MERGE, bookkept, export_rows, files_of, newest_first
 from ingestion.suppressed_rows import SuppressionList
 from ingestion.versions import StoredVersions
 
@@ -51,5 +51,5 @@ def hubspot(
     """`files`: the new landing files of this system (the increment the ledger lets through);
     `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
-    yield contacts(files_of(files, "contacts"), stored, suppression)
-    yield deals(files_of(files, "deals"), stored, suppression)
+    yield bookkept(contacts(files_of(files, "contacts"), stored, suppression))
+    yield bookkept(deals(files_of(files, "deals"), stored, suppression))
