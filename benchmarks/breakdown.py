@@ -24,7 +24,7 @@ from benchmarks.sampling import RssSampler
 Window = tuple[float, float]
 
 IDENTITY_LOOP = "int_identity__links"
-"""The connected-components model (label propagation); its passes are logged beside it."""
+"""The connected-components model; its passes are logged beside it (int_identity__links__runs)."""
 DBT_LAYERS = {
     # (fqn folder, model name) rules -> reported stage, in order; the first match wins
     ("marts", "customer_traits"): "traits",
@@ -143,8 +143,8 @@ def dbt_parts(
 
 
 def identity_loop(target: Path, warehouse: Path) -> dict[str, Any]:
-    """Seconds of the connected-components model in this build and its label-propagation
-    passes: the figure compared with Splink's and scipy's clustering of the same links."""
+    """Seconds of the connected-components model in this build and its passes (component
+    computations): the figure compared with Splink's and scipy's clustering of the same links."""
     results = json.loads((target / "run_results.json").read_text())["results"]
     seconds = next(
         (r["execution_time"] for r in results if r["unique_id"].endswith(f".{IDENTITY_LOOP}")),
@@ -294,5 +294,5 @@ def _dbt_detail(stage: str, loop: dict[str, Any]) -> str:
         return ""
     return (
         f"of which connected components ({IDENTITY_LOOP}) {loop['seconds']:.2f} s, "
-        f"{loop['passes']} label-propagation passes"
+        f"{loop['passes']} connected-components passes"
     )

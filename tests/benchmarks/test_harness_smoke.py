@@ -59,7 +59,7 @@ def test_breakdown_has_every_stage_of_the_chain(bench_run: tuple[str, dict]) -> 
     assert ("activation", "diff (guardrails + diff)") in parts
     assert ("activation", "sync (send + acknowledge)") in parts
     identity = next(row for row in _rows(report, "Per stage") if row[:2] == ["dbt", "identity"])
-    assert "label-propagation passes" in identity[-1]
+    assert "connected-components passes" in identity[-1]
 
 
 def test_end_to_end_reports_size_and_identity_quality(bench_run: tuple[str, dict]) -> None:
