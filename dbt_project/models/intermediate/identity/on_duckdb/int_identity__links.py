@@ -12,9 +12,11 @@ and requires identical rows.
 Why Python on DuckDB: SQL label propagation needs a query per pass (24-28 at M) and rewrites
 the label table each time (60 s and 10 GB at M), while union-find over integer ids
 (scipy's connected components) settles a whole tier at once. DuckDB still does what it is good
-at: hashing the text keys, joining, and writing the table; Python only sees integer arrays.
-A tier is merged on top of the previous tier's components (one node per component), so each
-tier costs its own links, not the whole graph again.
+at: hashing the text keys, the smallest key per component, the joins and writing the table;
+the rows pass through Python as Arrow, and Python computes on integer arrays only. A tier is
+merged on top of the previous tier's components (one node per component), so each tier costs its
+own links, not the whole graph again. At M most of the time is reading the input view into
+Arrow and writing the 10M-row table, not the components.
 """
 
 from __future__ import annotations
@@ -208,13 +210,14 @@ class Nodes(NamedTuple):
 def _nodes(rows: pa.Table, has_identifier: np.ndarray) -> Nodes:
     """Ids from the 64-bit hash of each key; a second hash of every key must agree within an
     id, else two keys share a hash and would wrongly join two customers."""
-    hashes = np.concatenate(
-        [rows["lp_record_h"].to_numpy(), rows["lp_identifier_h"].to_numpy()[has_identifier]]
+    ids, distinct = pd.factorize(
+        np.concatenate(
+            [rows["lp_record_h"].to_numpy(), rows["lp_identifier_h"].to_numpy()[has_identifier]]
+        )
     )
     checks = np.concatenate(
         [rows["lp_record_check"].to_numpy(), rows["lp_identifier_check"].to_numpy()[has_identifier]]
     )
-    ids, distinct = pd.factorize(hashes)
     seen = np.zeros(len(distinct), dtype=checks.dtype)
     seen[ids] = checks
     if (seen[ids] != checks).any():
@@ -259,6 +262,7 @@ def model(dbt: Any, session: Any) -> Any:
     rows = session.sql(_ROWS).to_arrow_table()
     has_identifier = rows["identifier_key"].is_valid().to_numpy(zero_copy_only=False)
     nodes = _nodes(rows, has_identifier)
+    rows = rows.drop_columns(_HASHES)
     link_rows = np.flatnonzero(has_identifier)
     result = resolve(
         nodes.count,
@@ -276,8 +280,7 @@ def model(dbt: Any, session: Any) -> Any:
     reason_index[refused_rows] = [reasons[reason] for reason in result.reasons.values()]
     identifier_component = result.component[np.maximum(nodes.identifier, 0)]
     rows = (
-        rows.drop_columns(_HASHES)
-        .append_column("lp_component", pa.array(result.component[nodes.record]))
+        rows.append_column("lp_component", pa.array(result.component[nodes.record]))
         .append_column("lp_identifier_component", _nullable(identifier_component, is_refused))
         .append_column(
             "lp_refusal",
