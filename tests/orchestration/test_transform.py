@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster_dbt import DbtProject
 
 from orchestration import settings
@@ -110,3 +111,13 @@ def test_dbt_accepts_the_prepared_parse_in_an_invocation_folder(
     log = (target / "dbt.log").read_text()
     assert "Partial parsing enabled" in log
     assert "Unable to do partial parsing" not in log
+
+
+def test_the_spill_folder_is_set_when_the_database_opens_not_on_every_cursor() -> None:
+    """dbt-duckdb runs each `settings` entry again on every new cursor, and DuckDB refuses
+    `SET temp_directory` once it has spilled: a build that spilled failed on its next model."""
+    profile = yaml.safe_load((settings.dbt_project_dir() / "profiles.yml").read_text())
+    duckdb_output = profile["open_cdp"]["outputs"]["duckdb"]
+    assert "temp_directory" in duckdb_output["config_options"]
+    assert "temp_directory" not in duckdb_output["settings"]
+    assert "memory_limit" in duckdb_output["settings"]
