@@ -151,7 +151,7 @@ def ratios(results: list[MeasurementResult]) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "key": prefix.lower(),
-                    "comparison": f"identity clustering s: ours (dbt label propagation) / {prefix}",
+                    "comparison": f"identity clustering s: ours (int_identity__links) / {prefix}",
                     "ours": loop,
                     "peer": peer.wall_seconds,
                     "ratio": loop / peer.wall_seconds,

@@ -29,7 +29,7 @@ class IdentityReport:
     correct_pairs: int
     largest_customer_records: int
     refused_links: int
-    propagation_passes: int | None
+    component_passes: int | None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -161,7 +161,7 @@ def measure_identity(warehouse: Path, truth_csv: Path) -> IdentityReport:
         correct_pairs=correct,
         largest_customer_records=int(largest),
         refused_links=int(refused),
-        propagation_passes=None if passes is None else int(passes),
+        component_passes=None if passes is None else int(passes),
     )
     report.problems.extend(_explain(report, merged, split))
     return report
@@ -204,8 +204,8 @@ def format_report(report: IdentityReport) -> str:
         f"  largest customer       {report.largest_customer_records:,} source records",
         f"  links refused by rules {report.refused_links:,}",
     ]
-    if report.propagation_passes is not None:
-        lines.append(f"  label propagation      {report.propagation_passes} passes")
+    if report.component_passes is not None:
+        lines.append(f"  connected components   {report.component_passes} passes")
     lines.append("  targets met" if report.meets_targets else "  TARGETS NOT MET")
     lines.extend(f"  - {problem}" for problem in report.problems)
     return "\n".join(lines)
