@@ -12,11 +12,12 @@ and requires identical rows.
 Why Python on DuckDB: SQL label propagation needs a query per pass (24-28 at M) and rewrites
 the label table each time (60 s and 10 GB at M), while union-find over integer ids
 (scipy's connected components) settles a whole tier at once. DuckDB still does what it is good
-at: hashing the text keys, the smallest key per component, the joins and writing the table;
-the rows pass through Python as Arrow, and Python computes on integer arrays only. A tier is
-merged on top of the previous tier's components (one node per component), so each tier costs its
-own links, not the whole graph again. At M most of the time is reading the input view into
-Arrow and writing the 10M-row table, not the components.
+at: hashing the text keys, the smallest key per component, the joins and writing the table.
+Only integer columns (row number, key hashes, tier) cross into Python and back: the 10M links'
+text columns stay in DuckDB, under its memory limit, instead of being copied into Arrow twice
+(which made this model the chain's memory peak, 6 GB at M). A tier is merged on top of the
+previous tier's components (one node per component), so each tier costs its own links, not the
+whole graph again.
 """
 
 from __future__ import annotations
@@ -150,12 +151,32 @@ def resolve(
 
 
 _ROWS = """
-select *,
-    hash(record_key) as lp_record_h,
-    hash('~' || record_key) as lp_record_check,
-    hash(identifier_key) as lp_identifier_h,
-    hash('~' || identifier_key) as lp_identifier_check
-from lp_candidates
+create or replace temp table lp_rows as
+select row_number() over () - 1 as lp_row, * from lp_candidates
+"""
+
+_KEYS = """
+select lp_row,
+    hash(record_key) as record_h,
+    hash('~' || record_key) as record_check,
+    hash(identifier_key) as identifier_h,
+    hash('~' || identifier_key) as identifier_check,
+    identifier_key is not null as has_identifier,
+    tier
+from lp_rows
+"""
+
+_LIMITED = """
+select lp_row, identifier_type, max_per_customer
+from lp_rows
+where max_per_customer is not null
+"""
+
+_JOINED = """
+create or replace temp table lp_joined as
+select r.*, x.lp_component, x.lp_identifier_component, x.lp_refusal
+from lp_rows as r
+join lp_result as x on x.lp_row = r.lp_row
 """
 
 _COMPONENT_KEYS = """
@@ -168,10 +189,10 @@ from (
                 then least(record_key, coalesce(identifier_key, record_key))
             else record_key
         end as node_key
-    from lp_rows
+    from lp_joined
     union all
     select lp_identifier_component, identifier_key
-    from lp_rows
+    from lp_joined
     where lp_identifier_component is not null
 ) as nodes
 group by component
@@ -179,7 +200,7 @@ group by component
 
 _OUTPUT = """
 select
-    r.* exclude (max_per_customer, lp_component, lp_identifier_component, lp_refusal),
+    r.* exclude (lp_row, max_per_customer, lp_component, lp_identifier_component, lp_refusal),
     k.component_key,
     case
         when r.identifier_key is null then null
@@ -192,11 +213,10 @@ select
         else 'refused'
     end as link_status,
     cast(r.lp_refusal as varchar) as refusal_reason
-from lp_rows as r
+from lp_joined as r
 join lp_component_keys as k on k.component = r.lp_component
 left join lp_component_keys as ik on ik.component = r.lp_identifier_component
 """
-_HASHES = ["lp_record_h", "lp_record_check", "lp_identifier_h", "lp_identifier_check"]
 
 
 class Nodes(NamedTuple):
@@ -207,32 +227,43 @@ class Nodes(NamedTuple):
     identifier: np.ndarray
 
 
-def _nodes(rows: pa.Table, has_identifier: np.ndarray) -> Nodes:
+def _in_row_order(keys: pa.Table) -> dict[str, np.ndarray]:
+    """The key columns (never null) as arrays indexed by `lp_row`: DuckDB returns rows in any
+    order."""
+    position = keys["lp_row"].to_numpy()
+    arrays = {}
+    for name in keys.column_names:
+        if name == "lp_row":
+            continue
+        values = keys[name].to_numpy(zero_copy_only=False)
+        arrays[name] = np.empty(len(values), dtype=values.dtype)
+        arrays[name][position] = values
+    return arrays
+
+
+def _nodes(keys: dict[str, np.ndarray], has_identifier: np.ndarray) -> Nodes:
     """Ids from the 64-bit hash of each key; a second hash of every key must agree within an
     id, else two keys share a hash and would wrongly join two customers."""
     ids, distinct = pd.factorize(
-        np.concatenate(
-            [rows["lp_record_h"].to_numpy(), rows["lp_identifier_h"].to_numpy()[has_identifier]]
-        )
+        np.concatenate([keys["record_h"], keys["identifier_h"][has_identifier]])
     )
-    checks = np.concatenate(
-        [rows["lp_record_check"].to_numpy(), rows["lp_identifier_check"].to_numpy()[has_identifier]]
-    )
+    checks = np.concatenate([keys["record_check"], keys["identifier_check"][has_identifier]])
     seen = np.zeros(len(distinct), dtype=checks.dtype)
     seen[ids] = checks
     if (seen[ids] != checks).any():
         raise ValueError("two identity keys share a 64-bit hash; nothing was linked")
-    identifier = np.full(len(rows), -1, dtype=np.int64)
-    identifier[has_identifier] = ids[len(rows) :]
-    return Nodes(len(distinct), ids[: len(rows)], identifier)
+    rows = len(keys["record_h"])
+    identifier = np.full(rows, -1, dtype=np.int64)
+    identifier[has_identifier] = ids[rows:]
+    return Nodes(len(distinct), ids[:rows], identifier)
 
 
-def _limits(rows: pa.Table, identifier: np.ndarray) -> list[Limit]:
-    limited = rows["max_per_customer"].is_valid()
-    types = pc.dictionary_encode(rows["identifier_type"].filter(limited)).combine_chunks()
+def _limits(limited: pa.Table, identifier: np.ndarray) -> list[Limit]:
+    """The limited rows (`_LIMITED`), by type: the most allowed and the type's nodes."""
+    types = pc.dictionary_encode(limited["identifier_type"]).combine_chunks()
     codes = types.indices.to_numpy()
-    most = rows["max_per_customer"].filter(limited).to_numpy()
-    nodes = identifier[limited.to_numpy()]
+    most = limited["max_per_customer"].to_numpy()
+    nodes = identifier[limited["lp_row"].to_numpy()]
     return [
         Limit(name, int(most[codes == code].max()), np.unique(nodes[codes == code]))
         for code, name in sorted(enumerate(types.dictionary.to_pylist()), key=lambda pair: pair[1])
@@ -256,42 +287,48 @@ def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None
 
 
 def model(dbt: Any, session: Any) -> Any:
-    """A DuckDB relation over Arrow tables registered on `session`, which dbt-duckdb writes as
-    the table on that same connection."""
+    """A DuckDB relation over temporary tables on `session`, which dbt-duckdb writes as the
+    table on that same connection. Only integer columns (row number, key hashes, tier) travel to
+    Python and back; the text columns stay in DuckDB, within its memory limit."""
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
-    rows = session.sql(_ROWS).to_arrow_table()
-    has_identifier = rows["identifier_key"].is_valid().to_numpy(zero_copy_only=False)
-    nodes = _nodes(rows, has_identifier)
-    rows = rows.drop_columns(_HASHES)
+    session.execute(_ROWS)
+    keys = _in_row_order(session.sql(_KEYS).to_arrow_table())
+    has_identifier = keys["has_identifier"]
+    nodes = _nodes(keys, has_identifier)
     link_rows = np.flatnonzero(has_identifier)
     result = resolve(
         nodes.count,
         nodes.record[link_rows],
         nodes.identifier[link_rows],
-        rows["tier"].to_numpy()[link_rows],
-        _limits(rows, nodes.identifier),
+        keys["tier"][link_rows],
+        _limits(session.sql(_LIMITED).to_arrow_table(), nodes.identifier),
     )
+    row_count = len(nodes.record)
+    tiers = len(np.unique(keys["tier"][link_rows]))
+    del keys
 
     refused_rows = link_rows[np.fromiter(result.reasons, dtype=np.int64, count=len(result.reasons))]
-    is_refused = np.zeros(len(rows), dtype=bool)
+    is_refused = np.zeros(row_count, dtype=bool)
     is_refused[refused_rows] = True
     reasons = {reason: index for index, reason in enumerate(sorted(set(result.reasons.values())))}
-    reason_index = np.zeros(len(rows), dtype=np.int32)
+    reason_index = np.zeros(row_count, dtype=np.int32)
     reason_index[refused_rows] = [reasons[reason] for reason in result.reasons.values()]
     identifier_component = result.component[np.maximum(nodes.identifier, 0)]
-    rows = (
-        rows.append_column("lp_component", pa.array(result.component[nodes.record]))
-        .append_column("lp_identifier_component", _nullable(identifier_component, is_refused))
-        .append_column(
-            "lp_refusal",
-            pa.DictionaryArray.from_arrays(
-                _nullable(reason_index, is_refused), pa.array(list(reasons), type=pa.string())
-            ),
-        )
+    session.register(
+        "lp_result",
+        pa.table(
+            {
+                "lp_row": pa.array(np.arange(row_count, dtype=np.int64)),
+                "lp_component": pa.array(result.component[nodes.record]),
+                "lp_identifier_component": _nullable(identifier_component, is_refused),
+                "lp_refusal": pa.DictionaryArray.from_arrays(
+                    _nullable(reason_index, is_refused), pa.array(list(reasons), type=pa.string())
+                ),
+            }
+        ),
     )
-    session.register("lp_rows", rows)
+    session.execute(_JOINED)
     session.execute(_COMPONENT_KEYS)
-    tiers = len(np.unique(rows["tier"].to_numpy()[link_rows]))
     counts = [nodes.count, len(link_rows), len(refused_rows), tiers]
     _record_run(session, f"{dbt.this.schema}.{dbt.this.identifier}__runs", counts, result.passes)
     return session.sql(_OUTPUT)
