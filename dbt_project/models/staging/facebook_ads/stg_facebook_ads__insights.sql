@@ -1,8 +1,9 @@
+{{ config(unique_key='insight_id', pre_hook="{{ forget_rows_that_left_raw('raw_facebook_ads', 'insights') }}") }}
 {#- Daily ad-level delivery. Dates are in the ad account's time zone (UTC+7). -#}
 with
 
 source as (
-    {{ from_completed_loads('raw_facebook_ads', 'insights') }}
+    {{ unseen_rows_of_completed_loads('raw_facebook_ads', 'insights') }}
 ),
 
 renamed as (
@@ -32,7 +33,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'insight_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'insight_id'), 'insight_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,8 +1,9 @@
+{{ config(unique_key='lead_id', pre_hook="{{ forget_rows_that_left_raw('raw_facebook_ads', 'leads') }}") }}
 {#- Lead Ads objects: the loader spreads the form answers (`field_data`) into one column each. -#}
 with
 
 source as (
-    {{ from_completed_loads('raw_facebook_ads', 'leads') }}
+    {{ unseen_rows_of_completed_loads('raw_facebook_ads', 'leads') }}
 ),
 
 renamed as (
@@ -33,7 +34,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'lead_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'lead_id'), 'lead_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,8 +1,9 @@
+{{ config(unique_key='performance_id', pre_hook="{{ forget_rows_that_left_raw('raw_google_ads', 'campaign_performance') }}") }}
 {#- Daily campaign metrics; cost arrives in micros of the account currency (USD). -#}
 with
 
 source as (
-    {{ from_completed_loads('raw_google_ads', 'campaign_performance') }}
+    {{ unseen_rows_of_completed_loads('raw_google_ads', 'campaign_performance') }}
 ),
 
 renamed as (
@@ -32,7 +33,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'performance_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'performance_id'), 'performance_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='gclid', pre_hook="{{ forget_rows_that_left_raw('raw_google_ads', 'clicks') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_google_ads', 'clicks') }}
+    {{ unseen_rows_of_completed_loads('raw_google_ads', 'clicks') }}
 ),
 
 renamed as (
@@ -29,7 +30,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'gclid', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'gclid'), 'gclid', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='contact_id', pre_hook="{{ forget_rows_that_left_raw('raw_hubspot', 'contacts') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_hubspot', 'contacts') }}
+    {{ unseen_rows_of_completed_loads('raw_hubspot', 'contacts') }}
 ),
 
 renamed as (
@@ -45,7 +46,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'contact_id', 'modified_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'contact_id'), 'contact_id', 'modified_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='deal_id', pre_hook="{{ forget_rows_that_left_raw('raw_hubspot', 'deals') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_hubspot', 'deals') }}
+    {{ unseen_rows_of_completed_loads('raw_hubspot', 'deals') }}
 ),
 
 renamed as (
@@ -33,7 +34,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'deal_id', 'modified_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'deal_id'), 'deal_id', 'modified_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='member_id', pre_hook="{{ forget_rows_that_left_raw('raw_mailchimp', 'members') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_mailchimp', 'members') }}
+    {{ unseen_rows_of_completed_loads('raw_mailchimp', 'members') }}
 ),
 
 renamed as (
@@ -39,7 +40,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'member_id', 'last_changed_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'member_id'), 'member_id', 'last_changed_at desc nulls last, load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,8 +1,9 @@
+{{ config(unique_key='charge_id', pre_hook="{{ forget_rows_that_left_raw('raw_stripe', 'charges') }}") }}
 {#- Amounts arrive in the currency's minor unit; USD has cents, VND is zero-decimal. -#}
 with
 
 source as (
-    {{ from_completed_loads('raw_stripe', 'charges') }}
+    {{ unseen_rows_of_completed_loads('raw_stripe', 'charges') }}
 ),
 
 renamed as (
@@ -50,7 +51,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'charge_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'charge_id'), 'charge_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='customer_id', pre_hook="{{ forget_rows_that_left_raw('raw_stripe', 'customers') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_stripe', 'customers') }}
+    {{ unseen_rows_of_completed_loads('raw_stripe', 'customers') }}
 ),
 
 renamed as (
@@ -28,7 +29,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'customer_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'customer_id'), 'customer_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

@@ -1,7 +1,8 @@
+{{ config(unique_key='refund_id', pre_hook="{{ forget_rows_that_left_raw('raw_stripe', 'refunds') }}") }}
 with
 
 source as (
-    {{ from_completed_loads('raw_stripe', 'refunds') }}
+    {{ unseen_rows_of_completed_loads('raw_stripe', 'refunds') }}
 ),
 
 renamed as (
@@ -30,7 +31,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'refund_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'refund_id'), 'refund_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest

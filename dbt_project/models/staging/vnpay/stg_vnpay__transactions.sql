@@ -1,9 +1,10 @@
+{{ config(unique_key='transaction_id', pre_hook="{{ forget_rows_that_left_raw('raw_vnpay', 'transactions') }}") }}
 {#- VNPay reports amounts ×100 and pay dates as GMT+7 wall-clock time. There is no modified time:
     a later delivery of the same transaction (a pending one that settled) replaces the earlier. -#}
 with
 
 source as (
-    {{ from_completed_loads('raw_vnpay', 'transactions') }}
+    {{ unseen_rows_of_completed_loads('raw_vnpay', 'transactions') }}
 ),
 
 renamed as (
@@ -43,7 +44,7 @@ renamed as (
 ),
 
 latest as (
-    {{ latest_per_key('renamed', 'transaction_id', 'load_id desc, source_file desc, source_line desc') }}
+    {{ latest_per_key(with_stored_versions('renamed', 'transaction_id'), 'transaction_id', 'load_id desc, source_file desc, source_line desc') }}
 )
 
 select * from latest
