@@ -13,9 +13,12 @@ Why Python on DuckDB: SQL label propagation needs a query per pass (24-28 at M) 
 the label table each time (60 s and 10 GB at M), while union-find over integer ids
 (scipy's connected components) settles a whole tier at once. DuckDB still does what it is good
 at: hashing the text keys, the smallest key per component, the joins and writing the table.
-Only integer columns (row number, key hashes, tier) cross into Python and back: the 10M links'
-text columns stay in DuckDB, under its memory limit, instead of being copied into Arrow twice
-(which made this model the chain's memory peak, 6 GB at M). A tier is merged on top of the
+Only integers cross into Python (key hashes, tier, limited type) and back (each record's
+component and the few refused links, keyed by the same hashes): the 10M links' text stays in
+DuckDB, under its memory limit (copied into Arrow it made this model the chain's memory peak,
+6 GB at M). Nor is it copied inside DuckDB: the candidates view is read three times (hashes,
+smallest key per component, the output dbt writes), which at M cost less than numbering its
+rows into a temporary table and joining the result back, twice. A tier is merged on top of the
 previous tier's components (one node per component), so each tier costs its own links, not the
 whole graph again.
 """
@@ -27,7 +30,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -150,128 +152,111 @@ def resolve(
     return Resolution(component, reasons, passes)
 
 
-_ROWS = """
-create or replace temp table lp_rows as
-select row_number() over () - 1 as lp_row, * from lp_candidates
+_LIMITED_TYPES = """
+select identifier_type, max(max_per_customer) as most
+from lp_candidates
+where max_per_customer is not null
+group by identifier_type
+order by identifier_type
 """
 
-_KEYS = """
-select lp_row,
+_EDGES = """
+select
     hash(record_key) as record_h,
     hash('~' || record_key) as record_check,
     hash(identifier_key) as identifier_h,
     hash('~' || identifier_key) as identifier_check,
     identifier_key is not null as has_identifier,
-    tier
-from lp_rows
-"""
-
-_LIMITED = """
-select lp_row, identifier_type, max_per_customer
-from lp_rows
-where max_per_customer is not null
-"""
-
-_JOINED = """
-create or replace temp table lp_joined as
-select r.*, x.lp_component, x.lp_identifier_component, x.lp_refusal
-from lp_rows as r
-join lp_result as x on x.lp_row = r.lp_row
+    tier,
+    coalesce(list_position(?, identifier_type), 0) as limited_type
+from lp_candidates
 """
 
 _COMPONENT_KEYS = """
 create or replace temp table lp_component_keys as
 select component, min(node_key) as component_key
 from (
-    select lp_component as component,
+    select records.component,
         case
-            when lp_identifier_component is null
-                then least(record_key, coalesce(identifier_key, record_key))
-            else record_key
+            when refused.record_h is null
+                then least(c.record_key, coalesce(c.identifier_key, c.record_key))
+            else c.record_key
         end as node_key
-    from lp_joined
+    from lp_candidates as c
+    join lp_records as records on records.record_h = hash(c.record_key)
+    left join lp_refused as refused
+        on refused.record_h = records.record_h and refused.identifier_h = hash(c.identifier_key)
     union all
-    select lp_identifier_component, identifier_key
-    from lp_joined
-    where lp_identifier_component is not null
+    select refused.identifier_component, c.identifier_key
+    from lp_candidates as c
+    join lp_refused as refused
+        on refused.record_h = hash(c.record_key) and refused.identifier_h = hash(c.identifier_key)
 ) as nodes
 group by component
 """
 
 _OUTPUT = """
 select
-    r.* exclude (lp_row, max_per_customer, lp_component, lp_identifier_component, lp_refusal),
+    c.* exclude (max_per_customer),
     k.component_key,
     case
-        when r.identifier_key is null then null
-        when r.lp_identifier_component is null then k.component_key
+        when c.identifier_key is null then null
+        when refused.record_h is null then k.component_key
         else ik.component_key
     end as identifier_component_key,
     case
-        when r.identifier_key is null then 'none'
-        when r.lp_refusal is null then 'linked'
+        when c.identifier_key is null then 'none'
+        when refused.record_h is null then 'linked'
         else 'refused'
     end as link_status,
-    cast(r.lp_refusal as varchar) as refusal_reason
-from lp_joined as r
-join lp_component_keys as k on k.component = r.lp_component
-left join lp_component_keys as ik on ik.component = r.lp_identifier_component
+    refused.reason as refusal_reason
+from lp_candidates as c
+join lp_records as records on records.record_h = hash(c.record_key)
+join lp_component_keys as k on k.component = records.component
+left join lp_refused as refused
+    on refused.record_h = records.record_h and refused.identifier_h = hash(c.identifier_key)
+left join lp_component_keys as ik on ik.component = refused.identifier_component
 """
 
 
 class Nodes(NamedTuple):
-    """A dense integer id per distinct key: of each row's record and identifier (-1: none)."""
+    """A dense integer id per distinct key, of each row's record and identifier (-1: none); the
+    records take the ids below `records`, and `hashes[id]` is the key's 64-bit hash."""
 
-    count: int
+    hashes: np.ndarray
+    records: int
     record: np.ndarray
     identifier: np.ndarray
 
 
-def _in_row_order(keys: pa.Table) -> dict[str, np.ndarray]:
-    """The key columns (never null) as arrays indexed by `lp_row`: DuckDB returns rows in any
-    order."""
-    position = keys["lp_row"].to_numpy()
-    arrays = {}
-    for name in keys.column_names:
-        if name == "lp_row":
-            continue
-        values = keys[name].to_numpy(zero_copy_only=False)
-        arrays[name] = np.empty(len(values), dtype=values.dtype)
-        arrays[name][position] = values
-    return arrays
-
-
-def _nodes(keys: dict[str, np.ndarray], has_identifier: np.ndarray) -> Nodes:
+def _nodes(edges: dict[str, np.ndarray]) -> Nodes:
     """Ids from the 64-bit hash of each key; a second hash of every key must agree within an
-    id, else two keys share a hash and would wrongly join two customers."""
-    ids, distinct = pd.factorize(
-        np.concatenate([keys["record_h"], keys["identifier_h"][has_identifier]])
+    id, else two keys share a hash and would wrongly join two customers. The hashes are also
+    how DuckDB finds each row's component again, so no text key crosses into Python."""
+    has_identifier = edges["has_identifier"]
+    ids, hashes = pd.factorize(
+        np.concatenate([edges["record_h"], edges["identifier_h"][has_identifier]])
     )
-    checks = np.concatenate([keys["record_check"], keys["identifier_check"][has_identifier]])
-    seen = np.zeros(len(distinct), dtype=checks.dtype)
+    checks = np.concatenate([edges["record_check"], edges["identifier_check"][has_identifier]])
+    seen = np.zeros(len(hashes), dtype=checks.dtype)
     seen[ids] = checks
     if (seen[ids] != checks).any():
         raise ValueError("two identity keys share a 64-bit hash; nothing was linked")
-    rows = len(keys["record_h"])
-    identifier = np.full(rows, -1, dtype=np.int64)
+    rows = len(has_identifier)
+    identifier = np.full(rows, -1, dtype=ids.dtype)
     identifier[has_identifier] = ids[rows:]
-    return Nodes(len(distinct), ids[:rows], identifier)
+    record = ids[:rows]
+    return Nodes(hashes, int(record.max(initial=-1)) + 1, record, identifier)
 
 
-def _limits(limited: pa.Table, identifier: np.ndarray) -> list[Limit]:
-    """The limited rows (`_LIMITED`), by type: the most allowed and the type's nodes."""
-    types = pc.dictionary_encode(limited["identifier_type"]).combine_chunks()
-    codes = types.indices.to_numpy()
-    most = limited["max_per_customer"].to_numpy()
-    nodes = identifier[limited["lp_row"].to_numpy()]
+def _limits(
+    types: list[tuple[str, int]], limited_type: np.ndarray, identifier: np.ndarray
+) -> list[Limit]:
+    """Per limited type (position in `types`, from 1, in `limited_type`): its most and its nodes."""
     return [
-        Limit(name, int(most[codes == code].max()), np.unique(nodes[codes == code]))
-        for code, name in sorted(enumerate(types.dictionary.to_pylist()), key=lambda pair: pair[1])
+        Limit(name, most, np.unique(identifier[limited_type == position]))
+        for position, (name, most) in enumerate(types, start=1)
     ]
-
-
-def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array:
-    return pa.array(values, mask=~valid)
 
 
 def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None:
@@ -287,48 +272,51 @@ def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None
 
 
 def model(dbt: Any, session: Any) -> Any:
-    """A DuckDB relation over temporary tables on `session`, which dbt-duckdb writes as the
-    table on that same connection. Only integer columns (row number, key hashes, tier) travel to
-    Python and back; the text columns stay in DuckDB, within its memory limit."""
+    """A DuckDB relation over the candidates view and small temporary tables on `session`, which
+    dbt-duckdb writes as the table on that same connection, so the 10M links' text is read twice
+    (once for the smallest key of each component) and written once. Python receives integers
+    only (key hashes, tier, limited type) and returns each record's component and the refused
+    links, keyed by the same hashes."""
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
-    session.execute(_ROWS)
-    keys = _in_row_order(session.sql(_KEYS).to_arrow_table())
-    has_identifier = keys["has_identifier"]
-    nodes = _nodes(keys, has_identifier)
-    link_rows = np.flatnonzero(has_identifier)
+    types = [(name, int(most)) for name, most in session.sql(_LIMITED_TYPES).fetchall()]
+    edges = session.execute(_EDGES, [[name for name, _ in types]]).fetchnumpy()
+    edges = {name: np.asarray(values) for name, values in edges.items()}
+    nodes = _nodes(edges)
+    link_rows = np.flatnonzero(edges["has_identifier"])
+    tiers = edges["tier"][link_rows]
     result = resolve(
-        nodes.count,
+        len(nodes.hashes),
         nodes.record[link_rows],
         nodes.identifier[link_rows],
-        keys["tier"][link_rows],
-        _limits(session.sql(_LIMITED).to_arrow_table(), nodes.identifier),
+        tiers,
+        _limits(types, edges["limited_type"][link_rows], nodes.identifier[link_rows]),
     )
-    row_count = len(nodes.record)
-    tiers = len(np.unique(keys["tier"][link_rows]))
-    del keys
+    del edges
 
-    refused_rows = link_rows[np.fromiter(result.reasons, dtype=np.int64, count=len(result.reasons))]
-    is_refused = np.zeros(row_count, dtype=bool)
-    is_refused[refused_rows] = True
-    reasons = {reason: index for index, reason in enumerate(sorted(set(result.reasons.values())))}
-    reason_index = np.zeros(row_count, dtype=np.int32)
-    reason_index[refused_rows] = [reasons[reason] for reason in result.reasons.values()]
-    identifier_component = result.component[np.maximum(nodes.identifier, 0)]
+    refused = link_rows[np.fromiter(result.reasons, dtype=np.int64, count=len(result.reasons))]
     session.register(
-        "lp_result",
+        "lp_records",
         pa.table(
             {
-                "lp_row": pa.array(np.arange(row_count, dtype=np.int64)),
-                "lp_component": pa.array(result.component[nodes.record]),
-                "lp_identifier_component": _nullable(identifier_component, is_refused),
-                "lp_refusal": pa.DictionaryArray.from_arrays(
-                    _nullable(reason_index, is_refused), pa.array(list(reasons), type=pa.string())
-                ),
+                "record_h": nodes.hashes[: nodes.records],
+                "component": result.component[: nodes.records],
             }
         ),
     )
-    session.execute(_JOINED)
+    session.register(
+        "lp_refused",
+        pa.table(
+            {
+                "record_h": nodes.hashes[nodes.record[refused]],
+                "identifier_h": nodes.hashes[nodes.identifier[refused]],
+                "identifier_component": pa.array(
+                    result.component[nodes.identifier[refused]], type=pa.int64()
+                ),
+                "reason": pa.array(list(result.reasons.values()), type=pa.string()),
+            }
+        ),
+    )
     session.execute(_COMPONENT_KEYS)
-    counts = [nodes.count, len(link_rows), len(refused_rows), tiers]
+    counts = [len(nodes.hashes), len(link_rows), len(refused), len(np.unique(tiers))]
     _record_run(session, f"{dbt.this.schema}.{dbt.this.identifier}__runs", counts, result.passes)
     return session.sql(_OUTPUT)
