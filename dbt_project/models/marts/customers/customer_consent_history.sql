@@ -17,10 +17,8 @@
 with
 
 record_customers as (
-    select records.source, records.source_table, records.source_record_id, assignments.customer_id
-    from {{ ref('int_identity__records') }} as records
-    join {{ ref('int_identity__record_customers') }} as assignments
-        on assignments.record_key = records.record_key
+    {#- The person records' customers, joined once already for customer_source_records. -#}
+    select source, source_table, source_record_id, customer_id from {{ ref('customer_source_records') }}
 ),
 
 signals as (
