@@ -34,7 +34,9 @@ def newest_per_key(chunks: list[pa.Table], spec: ExportSpec) -> list[pa.Table]:
         [
             pa.table(
                 {
-                    name: chunk[name] if name in chunk.column_names else pa.nulls(chunk.num_rows)
+                    name: _decoded(chunk[name])
+                    if name in chunk.column_names
+                    else pa.nulls(chunk.num_rows)
                     for name in columns
                 }
             )
@@ -70,3 +72,10 @@ def newest_per_key(chunks: list[pa.Table], spec: ExportSpec) -> list[pa.Table]:
         start += chunk.num_rows
         kept.append(chunk if mask.all() else chunk.filter(pa.array(mask)))
     return kept
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary-encoded column (`_source_file`) as its values: Arrow cannot sort by one."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column

@@ -84,7 +84,7 @@ class ExportReader:
                 parsed = read_jsonl_file(data, spec, first_line)
             rows = coerce(parsed, spec)
             rows = rows.append_column(
-                "_source_file", pa.repeat(pa.scalar(self.file.source_file), rows.num_rows)
+                "_source_file", _constant(self.file.source_file, rows.num_rows)
             )
             rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
             rows = _keys_not_null(rows, spec.key)
@@ -146,6 +146,14 @@ class ExportReader:
             },
             schema=REJECTS_SCHEMA,
         )
+
+
+def _constant(value: str, length: int) -> pa.DictionaryArray:
+    """`value` on every row, dictionary-encoded: Parquet then writes one dictionary entry and
+    the indices instead of hashing the same text on every row (half of a chunk's write)."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(length, dtype=np.int32)), pa.array([value], pa.string())
+    )
 
 
 def _keys_not_null(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
