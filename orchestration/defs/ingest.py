@@ -13,6 +13,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration import settings
+from orchestration.defs.memory import release_unused_memory
 from orchestration.defs.resources import CdpPaths
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.retries import retry_transient
@@ -76,6 +77,7 @@ def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         with retry_transient(context):
             (summary,) = _load(paths, system)
+        release_unused_memory()
         metadata = {
             "files_loaded": summary.files,
             "rows_read": summary.rows_read,
