@@ -27,6 +27,7 @@ from dagster_dbt import (
 )
 
 from orchestration import settings
+from orchestration.built_project import needs_full_refresh, project_fingerprint, record_build
 from orchestration.instance import WAREHOUSE_POOL
 
 SEGMENT_TAG = "segment"
@@ -176,7 +177,18 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
             project.manifest_path.parent,
             f"{context.op_def.name}-{context.run_id[:7]}",
         )
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        fingerprint = project_fingerprint(Path(project.project_dir))
+        warehouse = settings.warehouse_path()
+        refresh = settings.engine() == "duckdb" and needs_full_refresh(warehouse, fingerprint)
+        if refresh:
+            context.log.info(
+                "the dbt project changed since this warehouse was last built: --full-refresh"
+                " (models that keep history stay incremental)"
+            )
+        args = ["build", "--full-refresh"] if refresh else ["build"]
+        yield from dbt.cli(args, context=context, target_path=target).stream()
+        if not context.is_subset:
+            record_build(warehouse, fingerprint)
         if settings.engine() == "spark":
             from orchestration.spark import publish_marts
 

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='fail', full_refresh=false) }}
 {#- Stable customer ids. Components are recomputed from scratch on every run; this table carries
     the ids over from the previous run (its own previous state):
       - a previous id goes to the new component that holds most of its records;

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(materialized='incremental', on_schema_change='fail', full_refresh=false) }}
 {#- Every customer id that stopped being used, and the id its records moved to: `merge` when
     its customer was merged into an older one, `split` when some of its records now form a new
     customer. Appended run by run, so the history survives later runs. -#}
