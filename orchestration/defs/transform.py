@@ -177,9 +177,11 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
             project.manifest_path.parent,
             f"{context.op_def.name}-{context.run_id[:7]}",
         )
+        # The stamp describes the DuckDB warehouse's models, which a Spark build does not write.
+        on_duckdb = settings.engine() == "duckdb"
         fingerprint = project_fingerprint(Path(project.project_dir))
         warehouse = settings.warehouse_path()
-        refresh = settings.engine() == "duckdb" and needs_full_refresh(warehouse, fingerprint)
+        refresh = on_duckdb and needs_full_refresh(warehouse, fingerprint)
         if refresh:
             context.log.info(
                 "the dbt project changed since this warehouse was last built: --full-refresh"
@@ -187,7 +189,7 @@ def build_transform_defs(project: DbtProject) -> dg.Definitions:
             )
         args = ["build", "--full-refresh"] if refresh else ["build"]
         yield from dbt.cli(args, context=context, target_path=target).stream()
-        if not context.is_subset:
+        if on_duckdb and not context.is_subset:
             record_build(warehouse, fingerprint)
         if settings.engine() == "spark":
             from orchestration.spark import publish_marts
