@@ -25,6 +25,7 @@ from fsspec.core import url_to_fs
 from ingestion.landing import LandingFile, discover
 from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary
 from ingestion.sources import FILES_TABLE
+from ingestion.suppressed_rows import SuppressionList
 
 LOADS_TABLE = "_dlt_loads"
 
@@ -34,11 +35,13 @@ def load_all_to_lake(
     lake: str | Path,
     systems: list[str] | None = None,
     pipelines_dir: Path | None = None,
+    suppression: SuppressionList | None = None,
 ) -> list[LoadSummary]:
     """Write every new landing file of every system to `lake/raw_<system>/` as Parquet.
 
     `pipelines_dir` holds dlt's working state; by default `.dlt/pipelines` beside a local lake
-    (dlt's own default for a remote one).
+    (dlt's own default for a remote one). Rows of the people on `suppression` (erased from the
+    warehouse, `ingestion.pipelines.suppression_list`) are left out and counted, as in DuckDB.
     """
     chosen = list(SYSTEMS) if systems is None else list(systems)
     unknown = [system for system in chosen if system not in SYSTEMS]
@@ -52,7 +55,7 @@ def load_all_to_lake(
         files = _first_of_each_content(
             [file for file in increments[system] if file.sha256 not in loaded]
         )
-        summaries.append(_load_system(system, files, lake_url, pipelines_dir))
+        summaries.append(_load_system(system, files, lake_url, pipelines_dir, suppression))
     return summaries
 
 
@@ -76,11 +79,15 @@ def lake_ledger(lake_url: str, system: str) -> set[str]:
 
 
 def _load_system(
-    system: str, files: list[LandingFile], lake_url: str, pipelines_dir: Path | None
+    system: str,
+    files: list[LandingFile],
+    lake_url: str,
+    pipelines_dir: Path | None,
+    suppression: SuppressionList | None,
 ) -> LoadSummary:
     if not files:
         return LoadSummary(system, 0, 0, 0, 0)
-    source = SOURCES[system](files)
+    source = SOURCES[system](files, None, suppression)
     for resource in source.resources.values():
         resource.apply_hints(write_disposition="append")
     info = lake_pipeline(system, lake_url, pipelines_dir).run(source, loader_file_format="parquet")
@@ -94,6 +101,7 @@ def _load_system(
         sum(row["rows_loaded"] for row in rows),
         sum(row["rows_rejected"] for row in rows),
         load_id,
+        sum(row.get("rows_suppressed") or 0 for row in rows),
     )
 
 

@@ -97,8 +97,14 @@ def _load(paths: CdpPaths, system: str) -> "list[LoadSummary]":
     """Into the DuckDB warehouse, or on the Spark engine into the Parquet lake."""
     if settings.engine() == "spark":
         from ingestion.lake import load_all_to_lake
+        from ingestion.pipelines import suppression_list
 
-        return load_all_to_lake(paths.landing(), settings.lake_dir(), systems=[system])
+        return load_all_to_lake(
+            paths.landing(),
+            settings.lake_dir(),
+            systems=[system],
+            suppression=suppression_list(paths.warehouse()),
+        )
     from ingestion.pipelines import load_all
 
     return load_all(paths.landing(), paths.warehouse(), systems=[system])

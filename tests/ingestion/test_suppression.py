@@ -24,7 +24,8 @@ from landing_fixtures import (
     write,
 )
 
-from ingestion.pipelines import load_all
+from ingestion.lake import load_all_to_lake
+from ingestion.pipelines import load_all, suppression_list
 from ingestion.suppressed_rows import cheap_e164
 from ingestion.suppression import (
     QUALIFIED,
@@ -91,6 +92,18 @@ def test_redelivery_after_suppression_does_not_bring_the_person_back(landing, wa
     (summary,) = load_all(landing, warehouse, ["hubspot"])
     assert (summary.rows_read, summary.rows_loaded, summary.rows_suppressed) == (2, 1, 1)
     assert query(warehouse, "select record_id from raw_hubspot.contacts") == [("2",)]
+
+
+def test_the_spark_lake_leaves_out_a_suppressed_person_too(landing, warehouse, tmp_path):
+    add_suppressions(warehouse, "req-1", emails=["an1@gmail.com"])
+    _contacts(landing, "contacts_20261101.csv", "1", "2")
+    lake = tmp_path / "lake"
+    (summary,) = load_all_to_lake(
+        landing, lake, ["hubspot"], suppression=suppression_list(warehouse)
+    )
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_suppressed) == (2, 1, 1)
+    files = lake / "raw_hubspot" / "contacts" / "*.parquet"
+    assert query(warehouse, f"select record_id from read_parquet('{files}')") == [("2",)]
 
 
 def test_first_load_leaves_out_every_record_of_a_suppressed_person(landing, warehouse):
