@@ -16,22 +16,32 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".csv"}
+PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".csv", ".md"}
 NOT_PROJECT_FOLDERS = {"target", "dbt_packages", "logs"}
+DOCUMENTATION = ".md"
 
 
-def project_fingerprint(project_dir: Path) -> str:
-    """sha256 over every project file's path and content (documentation pages excluded)."""
-    digest = hashlib.sha256()
+def project_files(project_dir: Path) -> Iterator[Path]:
+    """Every file dbt reads as part of the project, in a stable order. The walk never enters
+    `target/`, which keeps every run's compiled SQL and grows with the run history."""
     for folder, subfolders, files in os.walk(project_dir):
         subfolders[:] = sorted(name for name in subfolders if name not in NOT_PROJECT_FOLDERS)
         for name in sorted(files):
             path = Path(folder, name)
             if path.suffix in PROJECT_FILE_SUFFIXES:
-                digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+                yield path
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """sha256 over every project file's path and content; documentation pages change no rows."""
+    digest = hashlib.sha256()
+    for path in project_files(project_dir):
+        if path.suffix != DOCUMENTATION:
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

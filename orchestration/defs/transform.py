@@ -27,7 +27,12 @@ from dagster_dbt import (
 )
 
 from orchestration import settings
-from orchestration.built_project import needs_full_refresh, project_fingerprint, record_build
+from orchestration.built_project import (
+    needs_full_refresh,
+    project_files,
+    project_fingerprint,
+    record_build,
+)
 from orchestration.instance import WAREHOUSE_POOL
 
 SEGMENT_TAG = "segment"
@@ -79,8 +84,6 @@ def prepare_manifest(project: DbtProject, refresh: bool = False) -> Path:
     return project.manifest_path
 
 
-PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".csv", ".md"}
-NOT_PROJECT_FILES = {"target", "dbt_packages", "logs"}
 PARTIAL_PARSE = "partial_parse.msgpack"
 PARSED_FOR = "parsed_for_profile.sha256"
 """Beside the manifest: which rendering of the profile the prepared parse was made with."""
@@ -107,15 +110,8 @@ def profile_fingerprint(project_dir: Path) -> str:
 
 
 def project_changed_since(project_dir: Path, instant_ns: int) -> bool:
-    """Whether a project file was modified after `instant_ns`. The walk never enters `target/`,
-    which keeps every run's compiled SQL and would make the check grow with the run history."""
-    for folder, subfolders, files in os.walk(project_dir):
-        subfolders[:] = [name for name in subfolders if name not in NOT_PROJECT_FILES]
-        for name in files:
-            path = Path(folder, name)
-            if path.suffix in PROJECT_FILE_SUFFIXES and path.stat().st_mtime_ns > instant_ns:
-                return True
-    return False
+    """Whether a project file was modified after `instant_ns`."""
+    return any(path.stat().st_mtime_ns > instant_ns for path in project_files(project_dir))
 
 
 def invocation_target(project_dir: Path, prepared_in: Path, name: str) -> Path:
