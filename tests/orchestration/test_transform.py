@@ -4,12 +4,13 @@ parse handed to every dbt invocation so none starts by parsing the whole project
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration import settings
 from orchestration.defs.transform import (
@@ -121,3 +122,21 @@ def test_the_spill_folder_is_set_when_the_database_opens_not_on_every_cursor() -
     assert "temp_directory" in duckdb_output["config_options"]
     assert "temp_directory" not in duckdb_output["settings"]
     assert "memory_limit" in duckdb_output["settings"]
+
+
+def test_the_dbt_version_dagster_checks_is_the_installed_one_without_starting_dbt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """dagster-dbt asks every invocation's resource which dbt it runs (Core or Fusion); the
+    answer must be the real version of the `dbt` it runs, read without a second dbt start-up."""
+    assert "_cli_version" in vars(DbtCliResource), "dagster-dbt reads the version elsewhere now"
+    resource = dbt_resource(DbtProject(project_dir=settings.dbt_project_dir()))
+    reported = subprocess.run(
+        [resource.dbt_executable, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+
+    def no_subprocess(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"dbt was started to read its version: {args}")
+
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
+    assert f"installed: {resource._cli_version}" in reported
