@@ -22,7 +22,7 @@ import fsspec
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from ingestion.landing import LandingFile, discover
+from ingestion.landing import LandingFile, LoadedFiles, discover, first_of_each_content
 from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary
 from ingestion.sources import FILES_TABLE
 from ingestion.suppressed_rows import SuppressionList
@@ -48,12 +48,12 @@ def load_all_to_lake(
     if unknown:
         raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     lake_url = str(lake)
-    increments = {system: discover(Path(landing_dir), system) for system in chosen}
+    loaded = {system: lake_ledger(lake_url, system) for system in chosen}
+    increments = {system: discover(Path(landing_dir), system, loaded[system]) for system in chosen}
     summaries = []
     for system in chosen:
-        loaded = lake_ledger(lake_url, system)
-        files = _first_of_each_content(
-            [file for file in increments[system] if file.sha256 not in loaded]
+        files = first_of_each_content(
+            [file for file in increments[system] if file.sha256 not in loaded[system].contents]
         )
         summaries.append(_load_system(system, files, lake_url, pipelines_dir, suppression))
     return summaries
@@ -73,9 +73,9 @@ def lake_pipeline(system: str, lake_url: str, pipelines_dir: Path | None = None)
     )
 
 
-def lake_ledger(lake_url: str, system: str) -> set[str]:
-    """Contents (sha256) of the landing files already in the lake through a completed load."""
-    return {row["sha256"] for row in _ledger_rows(lake_url, system)}
+def lake_ledger(lake_url: str, system: str) -> LoadedFiles:
+    """The landing files already in the lake through a completed load."""
+    return LoadedFiles.of(_ledger_rows(lake_url, system))
 
 
 def _load_system(
@@ -132,17 +132,6 @@ def _files_in(fs: fsspec.AbstractFileSystem, folder: str, suffix: str) -> list[s
     if not fs.exists(folder):
         return []
     return sorted(path for path in fs.ls(folder, detail=False) if str(path).endswith(suffix))
-
-
-def _first_of_each_content(files: list[LandingFile]) -> list[LandingFile]:
-    """Two files with the same bytes in one delivery are one file (the first by name)."""
-    seen: set[str] = set()
-    unique = []
-    for file in files:
-        if file.sha256 not in seen:
-            seen.add(file.sha256)
-            unique.append(file)
-    return unique
 
 
 def _is_local(lake_url: str) -> bool:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingestion.errors import MissingColumnsError, UnknownExportError
 from ingestion.exports import ExportSpec, FileFormat, exports_of, snake_case
 from ingestion.parsing.csv_file import read_header
 from ingestion.parsing.jsonl_file import read_first_object
+
+Stamp = tuple[str, int, int]
+"""A file as the file system describes it: `source_file`, size in bytes, modified time in ns."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,30 @@ class LandingFile:
     source_file: str
     spec: ExportSpec
     sha256: str
+    size: int
+    modified_ns: int
+
+
+@dataclass(frozen=True)
+class LoadedFiles:
+    """What a system's file ledger (`raw_<system>._files`) holds: the contents already loaded,
+    and the stamp each loaded file had, so `discover` need not hash it again."""
+
+    contents: frozenset[str] = frozenset()
+    stamps: Mapping[Stamp, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ledger_rows: Iterable[Mapping[str, Any]]) -> LoadedFiles:
+        """From ledger rows; rows written before stamps were recorded only give contents."""
+        rows = list(ledger_rows)
+        return cls(
+            frozenset(row["sha256"] for row in rows),
+            {
+                (row["source_file"], row["file_size"], row["file_modified_ns"]): row["sha256"]
+                for row in rows
+                if row.get("file_size") is not None and row.get("file_modified_ns") is not None
+            },
+        )
 
 
 def file_pattern(system: str) -> re.Pattern[str]:
@@ -37,8 +66,14 @@ def file_pattern(system: str) -> re.Pattern[str]:
     )
 
 
-def discover(landing_dir: Path, system: str) -> list[LandingFile]:
-    """Files of one system in delivery order (file name order), each recognised and checked."""
+def discover(landing_dir: Path, system: str, loaded: LoadedFiles) -> list[LandingFile]:
+    """Files of one system in delivery order (file name order), each recognised and checked.
+
+    A file whose stamp (name, size, modified time) is among the `loaded` files takes its content
+    hash from the file ledger instead of being read whole again: the landing folder keeps every
+    past delivery (3 GB at M), and hashing it all again was most of an incremental run's
+    ingestion. A file rewritten in place gets a new modified time, so it is hashed and, if its
+    bytes changed, loaded (the trust `make` and `rsync` put in a file's size and time)."""
     folder = landing_dir / system
     if not folder.is_dir():
         return []
@@ -52,8 +87,22 @@ def discover(landing_dir: Path, system: str) -> list[LandingFile]:
         if spec is None or match is None or match["ext"] != spec.file_format.value:
             raise UnknownExportError(source_file, sorted(specs))
         check_header(path, source_file, spec)
-        found.append(LandingFile(path, source_file, spec, sha256_of(path)))
+        stat = path.stat()
+        stamp = (source_file, stat.st_size, stat.st_mtime_ns)
+        sha256 = loaded.stamps.get(stamp) or sha256_of(path)
+        found.append(LandingFile(path, source_file, spec, sha256, stat.st_size, stat.st_mtime_ns))
     return found
+
+
+def first_of_each_content(files: list[LandingFile]) -> list[LandingFile]:
+    """Two files with the same bytes in one delivery are one file (the first by name)."""
+    seen: set[str] = set()
+    unique: list[LandingFile] = []
+    for file in files:
+        if file.sha256 not in seen:
+            seen.add(file.sha256)
+            unique.append(file)
+    return unique
 
 
 def check_header(path: Path, source_file: str, spec: ExportSpec) -> None:

@@ -19,7 +19,7 @@ import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
-from ingestion.landing import LandingFile, discover
+from ingestion.landing import LandingFile, LoadedFiles, discover, first_of_each_content
 from ingestion.sources import FILES_TABLE
 from ingestion.sources.facebook_ads import facebook_ads
 from ingestion.sources.google_ads import google_ads
@@ -70,14 +70,14 @@ def load_all(
     if unknown:
         raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     landing_dir, warehouse = Path(landing_dir), Path(warehouse)
-    increments = {system: discover(landing_dir, system) for system in chosen}
-    loaded = loaded_hashes(warehouse, chosen)
+    loaded = loaded_files(warehouse, chosen)
+    increments = {system: discover(landing_dir, system, loaded[system]) for system in chosen}
     suppression = suppression_list(warehouse)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp-load") as loader:
         pending = [
             _extract_system(
                 system,
-                [file for file in increments[system] if file.sha256 not in loaded[system]],
+                [file for file in increments[system] if file.sha256 not in loaded[system].contents],
                 warehouse,
                 suppression,
                 loader,
@@ -102,7 +102,9 @@ def _extract_system(
         done.set_result(LoadSummary(system, 0, 0, 0, 0))
         return done
     pipeline = pipeline_for(system, warehouse)
-    pipeline.extract(SOURCES[system](_unique_content(files), StoredVersions(pipeline), suppression))
+    pipeline.extract(
+        SOURCES[system](first_of_each_content(files), StoredVersions(pipeline), suppression)
+    )
     pipeline.normalize()
     return loader.submit(_load_system, system, pipeline, warehouse)
 
@@ -127,19 +129,27 @@ def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
     )
 
 
-def loaded_hashes(warehouse: Path, systems: list[str]) -> dict[str, set[str]]:
-    """Contents already in each system's file ledger: a file with one of them loads no more.
+def loaded_files(warehouse: Path, systems: list[str]) -> dict[str, LoadedFiles]:
+    """Each system's file ledger: a file whose content is there loads no more.
 
     Read through dlt's own connection: a second DuckDB instance on the same file in the same
     process is not protected by the file lock.
     """
-    hashes: dict[str, set[str]] = {system: set() for system in systems}
     if not warehouse.exists():
-        return hashes
-    for system in systems:
-        rows = _ledger_query(system, warehouse, "select sha256 from {files}")
-        hashes[system] = {sha for (sha,) in rows}
-    return hashes
+        return {system: LoadedFiles() for system in systems}
+    return {system: LoadedFiles.of(_ledger_rows(system, warehouse)) for system in systems}
+
+
+def _ledger_rows(system: str, warehouse: Path) -> list[dict[str, object]]:
+    """Every column, by name: ledgers written by earlier versions lack the newer columns."""
+    with pipeline_for(system, warehouse).sql_client() as client:
+        files = client.make_qualified_table_name(FILES_TABLE)
+        try:
+            with client.execute_query(f"select * from {files}") as cursor:
+                names = [column[0] for column in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except DatabaseUndefinedRelation:
+            return []
 
 
 def suppression_list(warehouse: Path) -> SuppressionList:
@@ -157,17 +167,6 @@ def _ledger_query(system: str, warehouse: Path, sql: str, *args: object) -> list
             return list(client.execute_sql(sql.format(files=files), *args) or [])
         except DatabaseUndefinedRelation:
             return []
-
-
-def _unique_content(files: list[LandingFile]) -> list[LandingFile]:
-    """Two files with the same bytes in one delivery are one file (the first by name)."""
-    seen: set[str] = set()
-    unique: list[LandingFile] = []
-    for file in files:
-        if file.sha256 not in seen:
-            seen.add(file.sha256)
-            unique.append(file)
-    return unique
 
 
 def _summarise(system: str, warehouse: Path, load_id: str | None) -> LoadSummary:

@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from landing_fixtures import (
     CAMPAIGN_PERFORMANCE_HEADER,
@@ -32,6 +33,7 @@ from landing_fixtures import (
 )
 
 from ingestion.errors import MissingColumnsError, UnknownExportError
+from ingestion.landing import sha256_of
 from ingestion.pipelines import load_all
 
 pytestmark = pytest.mark.slow
@@ -167,6 +169,54 @@ def test_rerun_loads_nothing_and_creates_no_load_package(landing, warehouse):
     assert query(warehouse, "select count(*) from raw_stripe._dlt_loads") == loads_before
     assert query(warehouse, "select count(*) from raw_stripe.charges") == [(2,)]
     assert query(warehouse, "select count(*) from raw_mailchimp.campaign_activity") == [(1,)]
+
+
+def _count_hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    hashed: list[str] = []
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return sha256_of(path)
+
+    monkeypatch.setattr("ingestion.landing.sha256_of", counting)
+    return hashed
+
+
+def test_a_rerun_takes_loaded_files_hashes_from_the_ledger_without_reading_them(
+    landing, warehouse, monkeypatch
+):
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"))
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", charge("ch_2"))
+    hashed = _count_hashed(monkeypatch)
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert hashed == ["charges_20261102.jsonl"]
+    assert (summary.files, summary.rows_loaded) == (1, 1)
+
+
+def test_a_file_rewritten_in_place_is_hashed_again_and_loads_if_its_bytes_changed(
+    landing, warehouse, monkeypatch
+):
+    path = write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"))
+    load_all(landing, warehouse, ["stripe"])
+    hashed = _count_hashed(monkeypatch)
+    path.touch()
+    (untouched,) = load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"), charge("ch_2"))
+    (rewritten,) = load_all(landing, warehouse, ["stripe"])
+    assert hashed == ["charges_20261101.jsonl", "charges_20261101.jsonl"]
+    assert (untouched.files, rewritten.files, rewritten.rows_loaded) == (0, 1, 2)
+    assert query(warehouse, "select count(*) from raw_stripe.charges") == [(2,)]
+
+
+def test_a_ledger_written_before_file_stamps_still_stops_reloads(landing, warehouse):
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"))
+    load_all(landing, warehouse, ["stripe"])
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("alter table raw_stripe._files drop column file_size")
+        connection.execute("alter table raw_stripe._files drop column file_modified_ns")
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert summary.files == 0
 
 
 def test_events_append_once_per_file(landing, warehouse):

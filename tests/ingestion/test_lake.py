@@ -91,7 +91,7 @@ def test_rerun_writes_nothing_new_to_the_lake(sample_exports: Path, tmp_path: Pa
     assert first[0].rows_read == first[0].rows_loaded + first[0].rows_rejected
     assert again[0].files == 0 and again[0].load_id is None
     assert sorted(lake.rglob("*.parquet")) == files_before
-    assert len(lake_ledger(str(lake), "vnpay")) == 2
+    assert len(lake_ledger(str(lake), "vnpay").contents) == 2
 
 
 def test_unknown_file_fails_naming_it_and_leaves_the_lake_unwritten(

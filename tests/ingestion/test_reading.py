@@ -13,7 +13,7 @@ from ingestion.reading import ExportReader
 
 
 def _read(path: Path, export_type: str, system: str, chunk_bytes: int):
-    file = LandingFile(path, f"{system}/{path.name}", spec_for(system, export_type), "sha")
+    file = LandingFile(path, f"{system}/{path.name}", spec_for(system, export_type), "sha", 0, 0)
     reader = ExportReader(file, chunk_bytes=chunk_bytes)
     chunks = list(reader.chunks())
     lines = [n for chunk in chunks for n in chunk.rows.column("_source_line").to_pylist()]
