@@ -125,10 +125,17 @@ def _parse(comment: str | None) -> Fingerprint | None:
 ROW_ID, ROW_HASH = "__serving_rowid", "__serving_hash"
 """Columns of the temporary hash tables; named so no source column shares the name."""
 SOURCE_HASHES, MASKED_HASHES = "serving_source_hashes", "serving_masked_hashes"
-PATCH_TEMPS = (
+HELD_HASHES, INSERTED_IDS, DELETED_IDS = (
     "serving_held_hashes",
-    "serving_patch_hashes",
     "serving_patch_ids",
+    "serving_patch_gone",
+)
+PATCH_TEMPS = (
+    HELD_HASHES,
+    INSERTED_IDS,
+    DELETED_IDS,
+    "serving_patch_diff",
+    "serving_patch_hashes",
     "serving_patch_rows",
 )
 
@@ -190,44 +197,83 @@ def _patch(con: duckdb.DuckDBPyConnection, source: str, plan: TablePlan, rows: _
     rows to delete and to insert are then picked by rowid instead of hashing both sides again."""
     target = f"{_quote(plan.schema)}.{_quote(plan.table)}"
     try:
-        wanted_hashes = rows.masked_hashes()
+        wanted = rows.masked_hashes()
         con.execute(
-            f"create or replace temp table serving_held_hashes as select rowid as {ROW_ID},"
+            f"create or replace temp table {HELD_HASHES} as select rowid as {ROW_ID},"
             f" hash(*columns(*)) as {ROW_HASH} from {target}"
         )
-        con.execute(
-            "create or replace temp table serving_patch_hashes as"
-            f" with wanted as (select {ROW_HASH}, count(*) as n from {wanted_hashes}"
-            f"  group by {ROW_HASH}),"
-            f" held as (select {ROW_HASH}, count(*) as n from serving_held_hashes"
-            f"  group by {ROW_HASH})"
-            f" select {ROW_HASH}, coalesce(wanted.n, 0) as wanted, coalesce(held.n, 0) as held"
-            f" from wanted full join held using ({ROW_HASH}) where wanted.n is distinct from held.n"
-        )
+        if not _diff_unique_rows(con, wanted):
+            _diff_row_multisets(con, wanted)
         changed, total = con.execute(
-            "select (select coalesce(sum(wanted + held), 0) from serving_patch_hashes),"
-            " (select count(*) from serving_held_hashes)"
+            f"select (select count(*) from {INSERTED_IDS}) + (select count(*) from {DELETED_IDS}),"
+            f" (select count(*) from {HELD_HASHES})"
         ).fetchone() or (0, 0)
         if changed > PATCH_LIMIT * max(total, 1):
             return False
-        con.execute(
-            f"delete from {target} where rowid in (select {ROW_ID} from serving_held_hashes"
-            f"  where {ROW_HASH} in (select {ROW_HASH} from serving_patch_hashes where held > 0))"
-        )
-        con.execute(
-            f"create or replace temp table serving_patch_ids as select {ROW_ID} from"
-            f" {wanted_hashes} where {ROW_HASH} in"
-            f"  (select {ROW_HASH} from serving_patch_hashes where wanted > 0)"
-        )
+        con.execute(f"delete from {target} where rowid in (select {ROW_ID} from {DELETED_IDS})")
         con.execute(
             "create or replace temp table serving_patch_rows as"
-            f" select * from {rows.masked_rows('serving_patch_ids')}"
+            f" select * from {rows.masked_rows(INSERTED_IDS)}"
         )
         insert_masked_rows(con, source, plan, "serving_patch_rows")
         return True
     finally:
         for temp in PATCH_TEMPS:
             con.execute(f"drop table if exists {temp}")
+
+
+def _diff_unique_rows(con: duckdb.DuckDBPyConnection, wanted: str) -> bool:
+    """Fill the rows to insert (wanted rows whose hash the previous table lacks) and to delete
+    (the reverse) from one join of the two sides' hashes, without grouping them: about three
+    times cheaper than _diff_row_multisets on 11.7M rows. Exact only when no hash that both
+    sides hold repeats on either: with w and h rows of a shared hash, the join pairs sum(w * h)
+    rows, which equals both sum(w) and sum(h) only when every w and h is 1. A repeated row fails
+    that proof: False, and nothing is filled."""
+    pairs, wanted_shared, held_shared = con.execute(
+        "create or replace temp table serving_patch_diff as select"
+        " count(*) filter (where w.id is not null and h.id is not null) as pairs,"
+        " coalesce(list(w.id) filter (where h.id is null), []) as inserted,"
+        " coalesce(list(h.id) filter (where w.id is null), []) as deleted"
+        f" from (select {ROW_ID} as id, {ROW_HASH} from {wanted}) as w"
+        f" full join (select {ROW_ID} as id, {ROW_HASH} from {HELD_HASHES}) as h"
+        f" using ({ROW_HASH});"
+        " select pairs,"
+        f" (select count(*) from {wanted}) - len(inserted),"
+        f" (select count(*) from {HELD_HASHES}) - len(deleted)"
+        " from serving_patch_diff"
+    ).fetchone() or (0, 0, 0)
+    if not pairs == wanted_shared == held_shared:
+        return False
+    con.execute(
+        f"create or replace temp table {INSERTED_IDS} as"
+        f" select unnest(inserted) as {ROW_ID} from serving_patch_diff"
+    )
+    con.execute(
+        f"create or replace temp table {DELETED_IDS} as"
+        f" select unnest(deleted) as {ROW_ID} from serving_patch_diff"
+    )
+    return True
+
+
+def _diff_row_multisets(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
+    """Fill the rows to insert and to delete when rows repeat: the hashes whose count differs
+    between the two sides, all the previous table's rows of those hashes deleted and all the
+    source's inserted."""
+    con.execute(
+        "create or replace temp table serving_patch_hashes as"
+        f" with wanted as (select {ROW_HASH}, count(*) as n from {wanted} group by {ROW_HASH}),"
+        f" held as (select {ROW_HASH}, count(*) as n from {HELD_HASHES} group by {ROW_HASH})"
+        f" select {ROW_HASH}, coalesce(wanted.n, 0) as wanted, coalesce(held.n, 0) as held"
+        f" from wanted full join held using ({ROW_HASH}) where wanted.n is distinct from held.n"
+    )
+    con.execute(
+        f"create or replace temp table {DELETED_IDS} as select {ROW_ID} from {HELD_HASHES}"
+        f" where {ROW_HASH} in (select {ROW_HASH} from serving_patch_hashes where held > 0)"
+    )
+    con.execute(
+        f"create or replace temp table {INSERTED_IDS} as select {ROW_ID} from {wanted}"
+        f" where {ROW_HASH} in (select {ROW_HASH} from serving_patch_hashes where wanted > 0)"
+    )
 
 
 def _drop_empty_schemas(con: duckdb.DuckDBPyConnection) -> None:
