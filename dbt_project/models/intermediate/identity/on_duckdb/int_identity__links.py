@@ -18,9 +18,13 @@ component and the few refused links, keyed by the same hashes): the 10M links' t
 DuckDB, under its memory limit (copied into Arrow it made this model the chain's memory peak,
 6 GB at M). Nor is it copied inside DuckDB: the candidates view is read three times (hashes,
 smallest key per component, the output dbt writes), which at M cost less than numbering its
-rows into a temporary table and joining the result back, twice. A tier is merged on top of the
-previous tier's components (one node per component), so each tier costs its own links, not the
-whole graph again.
+rows into a temporary table and joining the result back, twice; only the records with nothing
+linkable, found once, are kept in a temporary table (see `_CANDIDATES`). A tier is merged on top
+of the previous tier's components (one node per component), so each tier costs its own links,
+not the whole graph again.
+
+The table is stored with its text uncompressed: DuckDB's dictionary and FSST compression
+(DICT_FSST) of the 10M links' text was most of the final write. See `_STORE_TEXT_PLAIN`.
 """
 
 from __future__ import annotations
@@ -152,6 +156,30 @@ def resolve(
     return Resolution(component, reasons, passes)
 
 
+_STORE_TEXT_PLAIN = "set disabled_compression_methods = 'dict_fsst'"
+"""Measured at M: one key column of the 10M links was written in 8 s with DICT_FSST and in 2-2.5 s
+without; the table takes 2.3 GB on disk instead of 0.7 GB, and its readers (a distinct over record
+and component, the linked identifiers) are no slower. DuckDB has this setting only for the whole
+database, so the model sets it just before dbt writes the table, and its post-hook resets it for
+the models after it (a model built at the same time, with CDP_DBT_THREADS above 1, would also
+store its text plain)."""
+
+_UNLINKED = """
+create or replace temp table lp_unlinked as
+select * from lp_candidates where identifier_key is null
+"""
+
+_CANDIDATES = """(
+    select * from lp_candidates where identifier_key is not null
+    union all
+    select * from lp_unlinked
+)"""
+"""The candidates without the view's anti-join (all records against all links, for the records
+with nothing linkable: two thirds of a read of the view at M). On this filter DuckDB skips that
+branch of the view, and lp_unlinked holds its rows, found once. Not for the output: over this
+union DuckDB estimates so few rows that it builds its joins' hash tables on the 10M rows of
+text instead of on the records' components, which ran out of memory at M."""
+
 _LIMITED_TYPES = """
 select identifier_type, max(max_per_customer) as most
 from lp_candidates
@@ -160,7 +188,7 @@ group by identifier_type
 order by identifier_type
 """
 
-_EDGES = """
+_EDGES = f"""
 select
     hash(record_key) as record_h,
     hash('~' || record_key) as record_check,
@@ -169,30 +197,25 @@ select
     identifier_key is not null as has_identifier,
     tier,
     coalesce(list_position(?, identifier_type), 0) as limited_type
-from lp_candidates
+from {_CANDIDATES}
 """
 
-_COMPONENT_KEYS = """
+_COMPONENT_KEYS = f"""
 create or replace temp table lp_component_keys as
-select component, min(node_key) as component_key
-from (
-    select records.component,
+select
+    records.component,
+    min(
         case
             when refused.record_h is null
                 then least(c.record_key, coalesce(c.identifier_key, c.record_key))
             else c.record_key
-        end as node_key
-    from lp_candidates as c
-    join lp_records as records on records.record_h = hash(c.record_key)
-    left join lp_refused as refused
-        on refused.record_h = records.record_h and refused.identifier_h = hash(c.identifier_key)
-    union all
-    select refused.identifier_component, c.identifier_key
-    from lp_candidates as c
-    join lp_refused as refused
-        on refused.record_h = hash(c.record_key) and refused.identifier_h = hash(c.identifier_key)
-) as nodes
-group by component
+        end
+    ) as component_key
+from {_CANDIDATES} as c
+join lp_records as records on records.record_h = hash(c.record_key)
+left join lp_refused as refused
+    on refused.record_h = records.record_h and refused.identifier_h = hash(c.identifier_key)
+group by records.component
 """
 
 _OUTPUT = """
@@ -202,7 +225,7 @@ select
     case
         when c.identifier_key is null then null
         when refused.record_h is null then k.component_key
-        else ik.component_key
+        else coalesce(ik.component_key, c.identifier_key)
     end as identifier_component_key,
     case
         when c.identifier_key is null then 'none'
@@ -250,13 +273,16 @@ def _nodes(edges: dict[str, np.ndarray]) -> Nodes:
 
 
 def _limits(
-    types: list[tuple[str, int]], limited_type: np.ndarray, identifier: np.ndarray
+    types: list[tuple[str, int]], limited_type: np.ndarray, identifier: np.ndarray, node_count: int
 ) -> list[Limit]:
-    """Per limited type (position in `types`, from 1, in `limited_type`): its most and its nodes."""
-    return [
-        Limit(name, most, np.unique(identifier[limited_type == position]))
-        for position, (name, most) in enumerate(types, start=1)
-    ]
+    """Per limited type (position in `types`, from 1, in `limited_type`): its most and its nodes,
+    marked in an array of all nodes rather than sorted out of millions of links."""
+    limits = []
+    for position, (name, most) in enumerate(types, start=1):
+        limited = np.zeros(node_count, dtype=bool)
+        limited[identifier[limited_type == position]] = True
+        limits.append(Limit(name, most, np.flatnonzero(limited)))
+    return limits
 
 
 def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None:
@@ -273,11 +299,14 @@ def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None
 
 def model(dbt: Any, session: Any) -> Any:
     """A DuckDB relation over the candidates view and small temporary tables on `session`, which
-    dbt-duckdb writes as the table on that same connection, so the 10M links' text is read twice
-    (once for the smallest key of each component) and written once. Python receives integers
-    only (key hashes, tier, limited type) and returns each record's component and the refused
-    links, keyed by the same hashes."""
+    dbt-duckdb writes as the table on that same connection, so the 10M links' text is read
+    three times (hashes, the smallest key of each component, the output) and written once.
+    Python receives integers only (key hashes, tier, limited type) and returns each record's
+    component and the refused links, keyed by the same hashes. A refused identifier none of whose
+    links was made is a component of its own, named by its own key (no record's row names it)."""
+    dbt.config(post_hook="reset disabled_compression_methods")
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
+    session.execute(_UNLINKED)
     types = [(name, int(most)) for name, most in session.sql(_LIMITED_TYPES).fetchall()]
     edges = session.execute(_EDGES, [[name for name, _ in types]]).fetchnumpy()
     edges = {name: np.asarray(values) for name, values in edges.items()}
@@ -289,7 +318,9 @@ def model(dbt: Any, session: Any) -> Any:
         nodes.record[link_rows],
         nodes.identifier[link_rows],
         tiers,
-        _limits(types, edges["limited_type"][link_rows], nodes.identifier[link_rows]),
+        _limits(
+            types, edges["limited_type"][link_rows], nodes.identifier[link_rows], len(nodes.hashes)
+        ),
     )
     del edges
 
@@ -319,4 +350,5 @@ def model(dbt: Any, session: Any) -> Any:
     session.execute(_COMPONENT_KEYS)
     counts = [len(nodes.hashes), len(link_rows), len(refused), len(np.unique(tiers))]
     _record_run(session, f"{dbt.this.schema}.{dbt.this.identifier}__runs", counts, result.passes)
+    session.execute(_STORE_TEXT_PLAIN)
     return session.sql(_OUTPUT)
