@@ -10,11 +10,14 @@
 
     Incremental, for the email activity only: that is nine events in ten, and each activity is
     immutable, so a run adds the activities of dlt loads this table has not seen (`load_id`) and
-    re-keys those of members whose customer changed in the latest identity run (merge, split,
-    new). Orders, refunds, leads and clicks come from keyed records that a correction can
-    withdraw (a charge that turns out failed), so they are deleted (pre-hook) and rewritten whole
-    on every run: a few percent of the rows, and no event survives its record. On Spark, where
-    plain Parquet tables cannot delete, the model is rebuilt as a table. -#}
+    re-keys those of members whose records were merged or split by the latest identity run that
+    changed any id (a run that changes none writes no assignments, so the same few members are
+    re-keyed again, to the same customers). A new member record needs no such rule: it arrives in
+    a load this table has not seen, which re-keys its activity already. Orders, refunds, leads
+    and clicks come from keyed records that a correction can withdraw (a charge that turns out
+    failed), so they are deleted (pre-hook) and rewritten whole on every run: a few percent of the
+    rows, and no event survives its record. On Spark, where plain Parquet tables cannot delete,
+    the model is rebuilt as a table. -#}
 {%- set incremental = is_incremental() -%}
 {#- A table built before events carried `load_id` gains the column empty: no load counts as seen
     then, so the first run rewrites every event once. -#}
@@ -26,7 +29,7 @@ record_customers as (
     select
         records.source, records.source_table, records.source_record_id, assignments.customer_id,
         {%- if incremental %}
-        assignments.change_reason <> 'unchanged'
+        assignments.change_reason in ('merge', 'split')
             and assignments.assigned_at = (select max(assigned_at) from {{ ref('int_identity__record_customers') }})
         {%- else %}
         false

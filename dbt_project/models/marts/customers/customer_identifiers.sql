@@ -1,7 +1,9 @@
 {#- Every linking identifier and the customer it belongs to. Values that did not link (invalid,
     blocklisted, shared, or refused by a per-customer limit) are not listed: they do not identify
     one customer. `sources` is built from one flag per source system (macros/marts/source_systems.sql),
-    not a sorted text aggregate. -#}
+    not a sorted text aggregate. The customer is a grouping key, not an aggregate: every record a
+    value linked is in that value's component, so all its records have the same customer, and
+    grouping on the id is cheaper than carrying a text `min` per value (5.4M values at M). -#}
 with
 
 observations as (
@@ -21,12 +23,12 @@ identifiers as (
     select
         identifier_type,
         identifier_value,
-        min(customer_id) as customer_id,
+        customer_id,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
         {{ source_system_flags('source') }}
     from observations
-    group by identifier_type, identifier_value
+    group by identifier_type, identifier_value, customer_id
 )
 
 select
