@@ -17,7 +17,7 @@ orders as (
     select
         customer_id,
         count(*) as orders_count,
-        sum(amount_usd) as revenue_usd,
+        {{ exact_sum('amount_usd') }} as revenue_usd,
         min(occurred_at) as first_order_at,
         max(occurred_at) as last_order_at
     from events
@@ -26,7 +26,7 @@ orders as (
 ),
 
 refunds as (
-    select customer_id, count(*) as refunds_count, sum(amount_usd) as refunded_usd
+    select customer_id, count(*) as refunds_count, {{ exact_sum('amount_usd') }} as refunded_usd
     from events
     where event_type = 'refund'
     group by customer_id

@@ -10,14 +10,14 @@ with
 delivery as (
     select
         report_date, 'facebook_ads' as platform, campaign_id, max(campaign_name) as campaign_name,
-        sum(spend) as spend_usd, sum(impressions) as impressions, sum(clicks) as clicks
+        {{ exact_sum('spend') }} as spend_usd, sum(impressions) as impressions, sum(clicks) as clicks
     from {{ ref('stg_facebook_ads__insights') }}
     where report_date is not null
     group by report_date, campaign_id
     union all
     select
         report_date, 'google_ads', campaign_id, max(campaign_name),
-        sum(spend), sum(impressions), sum(clicks)
+        {{ exact_sum('spend') }}, sum(impressions), sum(clicks)
     from {{ ref('stg_google_ads__campaign_performances') }}
     where report_date is not null
     group by report_date, campaign_id
@@ -50,7 +50,7 @@ attributed as (
         touches.campaign_id,
         count(*) as customers_acquired,
         sum(customer_value.orders_count) as orders_attributed,
-        sum(customer_value.lifetime_revenue_usd) as revenue_attributed_usd
+        {{ exact_sum('customer_value.lifetime_revenue_usd') }} as revenue_attributed_usd
     from {{ ref('int_marketing__first_touches') }} as touches
     join customer_value on customer_value.customer_id = touches.customer_id
     where touches.platform in ('facebook_ads', 'google_ads') and touches.touch_date is not null

@@ -14,8 +14,8 @@ by_channel as (
         count(*) as customers,
         sum(case when orders_count > 0 then 1 else 0 end) as paying_customers,
         sum(orders_count) as orders,
-        sum(revenue_usd) as gross_revenue_usd,
-        sum(lifetime_revenue_usd) as net_revenue_usd
+        {{ exact_sum('revenue_usd') }} as gross_revenue_usd,
+        {{ exact_sum('lifetime_revenue_usd') }} as net_revenue_usd
     from customers
     group by acquisition_channel
 ),
@@ -23,7 +23,7 @@ by_channel as (
 spend as (
     select
         case platform when 'facebook_ads' then 'facebook_lead' when 'google_ads' then 'google_click' end as acquisition_channel,
-        sum(spend_usd) as spend_usd
+        {{ exact_sum('spend_usd') }} as spend_usd
     from {{ ref('campaign_performance') }}
     group by 1
 )
