@@ -73,7 +73,8 @@ def test_they_pass_on_unique_keys_and_use_the_hashed_sql(warehouse: Path, tmp_pa
     result = run_uniqueness_tests(warehouse, target)
 
     assert result.success, result.output[-3000:]
-    assert "repeated_hashes" in data_test_results(target)[UNIQUE_ACTIVITY_ID]["compiled_code"]
+    results = data_test_results(target)
+    assert all("repeated_hashes" in results[test]["compiled_code"] for test in results)
 
 
 def test_they_fail_on_exactly_the_repeated_keys(warehouse: Path, tmp_path: Path) -> None:

@@ -39,3 +39,18 @@
     group by {{ column_name }}
     having count(*) > 1
 {% endmacro %}
+
+{#- The project's `unique_combination_of_columns` (tests/generic): NULL keys compared as equal. -#}
+{% macro default__test_unique_combination_of_columns(model, combination_of_columns) %}
+    select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
+    from {{ model }}
+    group by {{ combination_of_columns | join(', ') }}
+    having count(*) > 1
+{% endmacro %}
+
+{% macro duckdb__test_unique_combination_of_columns(model, combination_of_columns) %}
+    select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
+    from ({{ open_cdp.rows_with_repeated_key_hash(model, combination_of_columns) }}) as candidates
+    group by {{ combination_of_columns | join(', ') }}
+    having count(*) > 1
+{% endmacro %}

@@ -1,7 +1,4 @@
 {#- The listed columns together identify a row (a composite key). -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-    select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
+    {{ adapter.dispatch('test_unique_combination_of_columns', 'open_cdp')(model, combination_of_columns) }}
 {% endtest %}
