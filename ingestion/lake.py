@@ -93,16 +93,7 @@ def _load_system(
     info = lake_pipeline(system, lake_url, pipelines_dir).run(source, loader_file_format="parquet")
     info.raise_on_failed_jobs()
     load_id = info.loads_ids[-1] if info.loads_ids else None
-    rows = [row for row in _ledger_rows(lake_url, system) if row["_dlt_load_id"] == load_id]
-    return LoadSummary(
-        system,
-        len(rows),
-        sum(row["rows_read"] for row in rows),
-        sum(row["rows_loaded"] for row in rows),
-        sum(row["rows_rejected"] for row in rows),
-        load_id,
-        sum(row.get("rows_suppressed") or 0 for row in rows),
-    )
+    return LoadSummary.of_load(system, _ledger_rows(lake_url, system), load_id)
 
 
 def _ledger_rows(lake_url: str, system: str) -> Iterator[dict]:

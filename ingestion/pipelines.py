@@ -10,10 +10,11 @@ in system order. The erasure suppression list
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -60,6 +61,22 @@ class LoadSummary:
     load_id: str | None = None
     rows_suppressed: int = 0
     """Rows of erased people left out (`rows_read = rows_loaded + rows_rejected + this`)."""
+
+    @classmethod
+    def of_load(
+        cls, system: str, ledger_rows: Iterable[Mapping[str, Any]], load_id: str | None
+    ) -> LoadSummary:
+        """From the file ledger's rows (DuckDB's or the lake's): those `load_id` wrote."""
+        rows = [row for row in ledger_rows if row["_dlt_load_id"] == load_id]
+        return cls(
+            system,
+            len(rows),
+            sum(row["rows_read"] for row in rows),
+            sum(row["rows_loaded"] for row in rows),
+            sum(row["rows_rejected"] for row in rows),
+            load_id,
+            sum(row.get("rows_suppressed") or 0 for row in rows),
+        )
 
 
 def load_all(
@@ -113,7 +130,7 @@ def _load_system(system: str, pipeline: dlt.Pipeline, warehouse: Path) -> LoadSu
     info = pipeline.load()
     info.raise_on_failed_jobs()
     load_id = info.loads_ids[-1] if info.loads_ids else None
-    return _summarise(system, warehouse, load_id)
+    return LoadSummary.of_load(system, _ledger_rows(system, warehouse), load_id)
 
 
 def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
@@ -158,26 +175,3 @@ def suppression_list(warehouse: Path) -> SuppressionList:
         return SuppressionList({})
     with pipeline_for(SYSTEMS[0], warehouse).sql_client() as client:
         return SuppressionList.read(client.native_connection)
-
-
-def _ledger_query(system: str, warehouse: Path, sql: str, *args: object) -> list[tuple]:
-    with pipeline_for(system, warehouse).sql_client() as client:
-        files = client.make_qualified_table_name(FILES_TABLE)
-        try:
-            return list(client.execute_sql(sql.format(files=files), *args) or [])
-        except DatabaseUndefinedRelation:
-            return []
-
-
-def _summarise(system: str, warehouse: Path, load_id: str | None) -> LoadSummary:
-    (files, read, loaded, rejected, suppressed), *_ = _ledger_query(
-        system,
-        warehouse,
-        "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),"
-        " coalesce(sum(rows_rejected), 0), coalesce(sum(rows_suppressed), 0)"
-        " from {files} where _dlt_load_id = %s",
-        load_id,
-    )
-    return LoadSummary(
-        system, int(files), int(read), int(loaded), int(rejected), load_id, int(suppressed)
-    )

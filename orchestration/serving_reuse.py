@@ -130,14 +130,12 @@ HELD_HASHES, INSERTED_IDS, DELETED_IDS = (
     "serving_patch_ids",
     "serving_patch_gone",
 )
-PATCH_TEMPS = (
-    HELD_HASHES,
-    INSERTED_IDS,
-    DELETED_IDS,
+PATCH_DIFF, PATCH_COUNTS, PATCH_ROWS = (
     "serving_patch_diff",
     "serving_patch_hashes",
     "serving_patch_rows",
 )
+PATCH_TEMPS = (HELD_HASHES, INSERTED_IDS, DELETED_IDS, PATCH_DIFF, PATCH_COUNTS, PATCH_ROWS)
 
 
 class _SourceRows:
@@ -212,10 +210,10 @@ def _patch(con: duckdb.DuckDBPyConnection, source: str, plan: TablePlan, rows: _
             return False
         con.execute(f"delete from {target} where rowid in (select {ROW_ID} from {DELETED_IDS})")
         con.execute(
-            "create or replace temp table serving_patch_rows as"
+            f"create or replace temp table {PATCH_ROWS} as"
             f" select * from {rows.masked_rows(INSERTED_IDS)}"
         )
-        insert_masked_rows(con, source, plan, "serving_patch_rows")
+        insert_masked_rows(con, source, plan, PATCH_ROWS)
         return True
     finally:
         for temp in PATCH_TEMPS:
@@ -230,7 +228,7 @@ def _diff_unique_rows(con: duckdb.DuckDBPyConnection, wanted: str) -> bool:
     rows, which equals both sum(w) and sum(h) only when every w and h is 1. A repeated row fails
     that proof: False, and nothing is filled."""
     pairs, wanted_shared, held_shared = con.execute(
-        "create or replace temp table serving_patch_diff as select"
+        f"create or replace temp table {PATCH_DIFF} as select"
         " count(*) filter (where w.id is not null and h.id is not null) as pairs,"
         " coalesce(list(w.id) filter (where h.id is null), []) as inserted,"
         " coalesce(list(h.id) filter (where w.id is null), []) as deleted"
@@ -240,17 +238,17 @@ def _diff_unique_rows(con: duckdb.DuckDBPyConnection, wanted: str) -> bool:
         " select pairs,"
         f" (select count(*) from {wanted}) - len(inserted),"
         f" (select count(*) from {HELD_HASHES}) - len(deleted)"
-        " from serving_patch_diff"
+        f" from {PATCH_DIFF}"
     ).fetchone() or (0, 0, 0)
     if not pairs == wanted_shared == held_shared:
         return False
     con.execute(
         f"create or replace temp table {INSERTED_IDS} as"
-        f" select unnest(inserted) as {ROW_ID} from serving_patch_diff"
+        f" select unnest(inserted) as {ROW_ID} from {PATCH_DIFF}"
     )
     con.execute(
         f"create or replace temp table {DELETED_IDS} as"
-        f" select unnest(deleted) as {ROW_ID} from serving_patch_diff"
+        f" select unnest(deleted) as {ROW_ID} from {PATCH_DIFF}"
     )
     return True
 
@@ -260,7 +258,7 @@ def _diff_row_multisets(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
     between the two sides, all the previous table's rows of those hashes deleted and all the
     source's inserted."""
     con.execute(
-        "create or replace temp table serving_patch_hashes as"
+        f"create or replace temp table {PATCH_COUNTS} as"
         f" with wanted as (select {ROW_HASH}, count(*) as n from {wanted} group by {ROW_HASH}),"
         f" held as (select {ROW_HASH}, count(*) as n from {HELD_HASHES} group by {ROW_HASH})"
         f" select {ROW_HASH}, coalesce(wanted.n, 0) as wanted, coalesce(held.n, 0) as held"
@@ -268,11 +266,11 @@ def _diff_row_multisets(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
     )
     con.execute(
         f"create or replace temp table {DELETED_IDS} as select {ROW_ID} from {HELD_HASHES}"
-        f" where {ROW_HASH} in (select {ROW_HASH} from serving_patch_hashes where held > 0)"
+        f" where {ROW_HASH} in (select {ROW_HASH} from {PATCH_COUNTS} where held > 0)"
     )
     con.execute(
         f"create or replace temp table {INSERTED_IDS} as select {ROW_ID} from {wanted}"
-        f" where {ROW_HASH} in (select {ROW_HASH} from serving_patch_hashes where wanted > 0)"
+        f" where {ROW_HASH} in (select {ROW_HASH} from {PATCH_COUNTS} where wanted > 0)"
     )
 
 
