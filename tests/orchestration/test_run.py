@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration import settings
 from orchestration.defs import build_definitions
 from orchestration.defs.activation import activation_config_dir
 from orchestration.defs.resources import GUARDRAILS_FILE, GuardrailLimits
@@ -93,6 +94,19 @@ def test_full_chain_materializes_every_asset_and_passes_every_check(
     assert "marts/customers:largest_customer_within_limit" in checks
     assert "marts/customer_id_changes:merges_within_limit" in checks
     assert read_run_failures(orchestrated_run / "data" / "ops") == []
+
+
+def test_the_warehouse_build_runs_data_tests_but_leaves_unit_tests_to_ci(
+    orchestrated_facts: dict[str, Any],
+) -> None:
+    run = orchestrated_facts["run_id"][:7]
+    (results,) = settings.dbt_project_dir().glob(f"target/dbt_build-{run}-*/run_results.json")
+    kinds = {
+        result["unique_id"].split(".", 1)[0]
+        for result in json.loads(results.read_text())["results"]
+    }
+    assert {"model", "test"} <= kinds
+    assert "unit_test" not in kinds
 
 
 def test_serving_copy_holds_the_marts_after_the_run(orchestrated_run: Path) -> None:
