@@ -5,6 +5,8 @@ segments are refreshed again later."""
 from __future__ import annotations
 
 import shutil
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,25 @@ def test_refresh_a_month_later_closes_and_opens_spells(refreshed_later: Path) ->
     assert open_spells == memberships
     run_dates = query(refreshed_later, "select distinct run_date from marts.segment_sizes")
     assert len(run_dates) == 2
+
+
+@pytest.mark.slow
+def test_above_country_aov_buyers_beat_their_country_average_exactly(
+    built_warehouse: Path,
+) -> None:
+    buyers = query(
+        built_warehouse,
+        "select t.customer_id, c.country, t.average_order_value_usd from marts.customers c "
+        "join marts.customer_traits t using (customer_id) where t.orders_count >= 2 "
+        "and c.country is not null and t.average_order_value_usd is not null",
+    )
+    micros = Decimal("0.000001")
+    by_country: dict[str, list[Decimal]] = defaultdict(list)
+    for _, country, value in buyers:
+        by_country[country].append(Decimal(value).quantize(micros))
+    expected = {
+        customer
+        for customer, country, value in buyers
+        if Decimal(value).quantize(micros) * len(by_country[country]) > sum(by_country[country])
+    }
+    assert _members(built_warehouse, "above_country_aov_buyers") == expected

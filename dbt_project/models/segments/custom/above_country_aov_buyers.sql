@@ -18,13 +18,17 @@ buyers as (
 ),
 
 compared as (
+    {#- Summed exactly (macros/portable/exact_sum.sql) and compared without dividing: a double
+        average over parallel threads differs in its last bits from run to run, which can move a
+        customer whose value equals the average in or out of the segment. -#}
     select
         customer_id,
-        average_order_value_usd,
-        avg(average_order_value_usd) over (partition by country) as country_average_usd
+        cast(average_order_value_usd as {{ dbt.type_numeric() }}) as average_order_value_usd,
+        {{ exact_sum('average_order_value_usd') }} over (partition by country) as country_total_usd,
+        count(*) over (partition by country) as country_buyers
     from buyers
 )
 
 select customer_id
 from compared
-where average_order_value_usd > country_average_usd
+where average_order_value_usd * country_buyers > country_total_usd
