@@ -109,6 +109,29 @@ def test_the_warehouse_build_runs_data_tests_but_leaves_unit_tests_to_ci(
     assert "unit_test" not in kinds
 
 
+def test_data_tests_reach_dagster_as_checks_though_the_build_keeps_no_debug_log(
+    orchestrated_facts: dict[str, Any],
+) -> None:
+    """The build skips dbt's debug log file (formatting its events cost 2-3 s); every data test
+    still runs, each one Dagster knows as a check gets its evaluation, and the results stay beside
+    the SQL that ran."""
+    run = orchestrated_facts["run_id"][:7]
+    (results,) = settings.dbt_project_dir().glob(f"target/dbt_build-{run}-*/run_results.json")
+    data_tests = {
+        result["unique_id"].split(".")[2]: result["status"]
+        for result in json.loads(results.read_text())["results"]
+        if result["unique_id"].startswith("test.")
+    }
+    graph = build_definitions().resolve_asset_graph()
+    dbt_checks = {key.name for key in graph.asset_check_keys} & data_tests.keys()
+    evaluated = {name.split(":", 1)[1] for name in orchestrated_facts["checks"]}
+    assert set(data_tests.values()) == {"pass"}
+    assert dbt_checks
+    assert dbt_checks <= evaluated
+    assert not (results.parent / "dbt.log").exists()
+    assert any((results.parent / "run").rglob("*.sql"))
+
+
 def test_serving_copy_holds_the_marts_after_the_run(orchestrated_run: Path) -> None:
     with duckdb.connect(str(_serving(orchestrated_run)), read_only=True) as con:
         customers = con.execute("select count(*) from marts.customers").fetchone()[0]

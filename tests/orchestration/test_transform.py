@@ -140,3 +140,21 @@ def test_the_dbt_version_dagster_checks_is_the_installed_one_without_starting_db
 
     monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
     assert f"installed: {resource._cli_version}" in reported
+
+
+def test_no_dbt_adapter_is_opened_in_dagsters_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dagster-dbt would load the profile, the project and dbt's macros into this process before
+    every invocation, only to fetch row counts or column metadata these assets never ask for."""
+    assert "_initialize_dbt_core_adapter" in vars(DbtCliResource), "dagster-dbt changed the hook"
+    started: dict[str, object] = {}
+    registered: list[object] = []
+    monkeypatch.setattr(
+        "dagster_dbt.core.resource.DbtCliInvocation.run", lambda **kwargs: started.update(kwargs)
+    )
+    monkeypatch.setattr(
+        "dbt.adapters.factory.register_adapter", lambda *args, **kwargs: registered.append(args)
+    )
+    dbt_resource(DbtProject(project_dir=settings.dbt_project_dir())).cli(["ls"])
+    assert started["args"][-1] == "ls"
+    assert started["adapter"] is None
+    assert registered == []
