@@ -3,6 +3,7 @@ analysts' one free of raw personal data while the restricted one keeps it."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -63,6 +64,32 @@ def test_publish_copies_the_checkpointed_warehouse(tmp_path: Path) -> None:
         "serving.duckdb",
         RESTRICTED_NAME,
     ]
+
+
+def _refuse_direct_io(*_: object) -> int:
+    raise OSError(errno.EINVAL, "O_DIRECT is not supported here")
+
+
+@pytest.mark.parametrize(
+    "platform",
+    ["direct", "no O_DIRECT", "file system refuses direct I/O"],
+)
+def test_the_restricted_copy_is_the_warehouse_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    """The copy bypasses the page cache where it can and falls back to a plain copy where it
+    cannot; either way it holds the checkpointed warehouse exactly."""
+    if platform == "no O_DIRECT":
+        monkeypatch.delattr(os, "O_DIRECT", raising=False)
+    elif platform == "file system refuses direct I/O":
+        monkeypatch.setattr(os, "preadv", _refuse_direct_io)
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _warehouse(warehouse, 200_000)
+
+    snapshot = publish_serving_copy(warehouse, serving)
+
+    assert snapshot.restricted_path.read_bytes() == warehouse.read_bytes()
+    assert snapshot.restricted_path.stat().st_mode & 0o777 == 0o400
 
 
 def test_open_reader_keeps_old_snapshot_and_new_reader_sees_new_one(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration import serving_masking
+from orchestration import serving_masking, serving_reuse
 from orchestration.serving import ServingPublishError, publish_serving_copy, restricted_copy_path
 from orchestration.serving_masking import PiiKind
 
@@ -292,3 +293,84 @@ def test_a_changed_column_type_rewrites_the_table_instead_of_patching_it(tmp_pat
         assert con.execute("select typeof(amount) from marts.events limit 1").fetchone() == (
             "DECIMAL(10,2)",
         )
+
+
+def _no_masked_hashes(*_: object) -> str:
+    raise AssertionError("every source row was masked to compare it")
+
+
+EVENTS_CHANGE = (
+    "update marts.events set amount = -1 where event_id = 'e5';"
+    " delete from marts.events where event_id = 'e6';"
+    " insert into marts.events values ('e100', 'c1', 'new@x.vn', 2.0)"
+)
+
+
+def test_a_patch_masks_only_the_changed_rows_when_the_restricted_copy_is_their_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous restricted copy is what the previous analysts' copy was made from: the
+    source is compared with it, so the unchanged rows are not masked again."""
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _events_warehouse(warehouse)
+    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    _change(warehouse, EVENTS_CHANGE)
+    monkeypatch.setattr(serving_reuse._SourceRows, "masked_hashes", _no_masked_hashes)
+
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+
+    assert snapshot.patched_tables == ("marts.events",)
+    assert _rows(serving, "marts.events") == _masked_events(warehouse)
+
+
+def _replace_restricted_copy(serving: Path, content: Path | None) -> None:
+    restricted = restricted_copy_path(serving)
+    restricted.unlink()
+    if content is not None:
+        shutil.copyfile(content, restricted)
+
+
+@pytest.mark.parametrize("restricted", ["missing", "another snapshot", "not a database"])
+def test_a_restricted_copy_that_is_not_the_previous_source_is_not_trusted(
+    tmp_path: Path, restricted: str
+) -> None:
+    """A restricted copy swapped in without its analysts' copy (a crash between the two renames,
+    a copy by hand) does not say what the analysts' copy was made from: the previous analysts'
+    table is compared instead, and the patch is just as exact."""
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _events_warehouse(warehouse)
+    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    _change(warehouse, EVENTS_CHANGE)
+    if restricted == "another snapshot":
+        _replace_restricted_copy(serving, warehouse)
+    elif restricted == "not a database":
+        _replace_restricted_copy(serving, None)
+        restricted_copy_path(serving).write_bytes(b"not a database")
+    else:
+        _replace_restricted_copy(serving, None)
+
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+
+    assert snapshot.patched_tables == ("marts.events",)
+    assert _rows(serving, "marts.events") == _masked_events(warehouse)
+
+
+def test_rows_that_mask_to_the_same_row_are_rewritten_not_patched_wrongly(
+    tmp_path: Path,
+) -> None:
+    """Two source rows differing only in an email's case mask to one row, so deleting the masked
+    version of the one that went would take the other along: the table is rewritten instead."""
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _events_warehouse(warehouse)
+    _change(
+        warehouse,
+        "insert into marts.events values ('e7', 'c0', 'X7@GMAIL.COM', 10.5),"
+        " ('e7', 'c0', 'x7@gmail.com ', 10.5)",
+    )
+    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    _change(warehouse, "delete from marts.events where email = 'X7@GMAIL.COM'")
+
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+
+    assert snapshot.rewritten_tables == ("marts.events",)
+    assert _rows(serving, "marts.events") == _masked_events(warehouse)
