@@ -4,7 +4,13 @@ On DuckDB the model is a Python model (union-find); on Spark it is the `label_pr
 materialization. A scratch dbt project builds both, on DuckDB, from one input model: hand-made
 graphs (a long chain whose smallest key sits in the middle, limits broken at several tiers, an
 identifier refused for two types at once, a customer only undone as a whole tier) plus a random
-graph with many refusals of both kinds. Every output row must be identical.
+graph with many refusals of both kinds. Every output row must be identical (the DuckDB model's
+`candidate_hash`, its own bookkeeping, aside).
+
+The DuckDB model is incremental: after a change of its input it recomputes only the components
+the change touches. Built on a graph, then incrementally on a changed one, it must equal a full
+rebuild on the changed graph row for row; a run without change must recompute nothing; a run that
+fails after the deletion must leave the previous table.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ from __future__ import annotations
 import random
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration import settings
-from orchestration.dbt_runner import run_dbt
+from orchestration.dbt_runner import DbtResult, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -110,8 +118,8 @@ def _candidates_sql(links: list[Link]) -> str:
     )
 
 
-def _build(links: list[Link], root: Path) -> Path:
-    """Both implementations built from one input model; returns the warehouse."""
+def _project(links: list[Link], root: Path) -> Path:
+    """A scratch project: the candidates `links` and both implementations over them."""
     project = root / "project"
     models = project / "models"
     models.mkdir(parents=True)
@@ -122,18 +130,39 @@ def _build(links: list[Link], root: Path) -> Path:
         "name: open_cdp\nversion: '0.1.0'\nconfig-version: 2\nprofile: open_cdp\n"
         "models:\n  open_cdp:\n    +schema: identity\n"
     )
-    (models / "int_identity__link_candidates.sql").write_text(_candidates_sql(links))
-    shutil.copy(
-        real / "models" / "intermediate" / "identity" / "on_duckdb" / "int_identity__links.py",
-        models / "links_python.py",
+    _write_candidates(project, links)
+    identity = real / "models" / "intermediate" / "identity"
+    shutil.copy(identity / "on_duckdb" / "int_identity__links.py", models / "links_python.py")
+    properties = yaml.safe_load((identity / "_identity__models.yml").read_text())
+    links = next(m for m in properties["models"] if m["name"] == "int_identity__links")
+    (models / "links_python.yml").write_text(
+        yaml.safe_dump(
+            {"version": 2, "models": [{"name": "links_python", "config": links["config"]}]}
+        )
     )
     (models / "links_sql.sql").write_text(
         "{{ config(materialized='label_propagation') }}\n"
         "select * from {{ ref('int_identity__link_candidates') }}\n"
     )
-    warehouse = root / "graphs.duckdb"
-    run_dbt(["run"], warehouse, project_dir=project, target_dir=root / "target").raise_on_failure()
-    return warehouse
+    return project
+
+
+def _write_candidates(project: Path, links: list[Link]) -> None:
+    (project / "models" / "int_identity__link_candidates.sql").write_text(_candidates_sql(links))
+
+
+def _run(project: Path, *args: str) -> DbtResult:
+    root = project.parent
+    return run_dbt(
+        ["run", *args], root / "graphs.duckdb", project_dir=project, target_dir=root / "target"
+    )
+
+
+def _build(links: list[Link], root: Path) -> Path:
+    """Both implementations built from one input model; returns the warehouse."""
+    project = _project(links, root)
+    _run(project).raise_on_failure()
+    return root / "graphs.duckdb"
 
 
 @pytest.fixture(scope="module")
@@ -151,16 +180,22 @@ def warehouse(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue(request.param)
 
 
+PYTHON_OUTPUT = "links_python"
+PYTHON_AS_SQL = "(select * exclude (candidate_hash) from identity.links_python)"
+"""The Python model's rows without its own bookkeeping column, as the SQL twin writes them."""
+
+
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
-    return con.execute(f"select * from identity.{table} order by all").fetchall()
+    relation = table if table.startswith("(") else f"identity.{table}"
+    return con.execute(f"select * from {relation} order by all").fetchall()
 
 
 def test_python_and_sql_give_identical_components_and_refusals(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        python, sql = _rows(con, "links_python"), _rows(con, "links_sql")
+        python, sql = _rows(con, PYTHON_AS_SQL), _rows(con, "links_sql")
         columns = [
-            con.execute(f"select * from identity.{table} limit 0").description
-            for table in ("links_python", "links_sql")
+            con.execute(f"select * from {table} limit 0").description
+            for table in (PYTHON_AS_SQL, "identity.links_sql")
         ]
         refusals = dict(
             con.execute(
@@ -210,3 +245,118 @@ def test_the_hand_made_graph_resolves_as_the_rules_say(hand_made: Path) -> None:
     )
     assert len({component["x1"], component["x2"], component["x3"]}) == 3
     assert component["lonely"] == "lonely"
+
+
+def _increment(links: list[Link], seed: int = 11) -> list[Link]:
+    """`links` the next day: a record bridging two customers (the chain and contact_a's), a
+    typo that splits the chain, a third contact behind the refused family inbox (a new refused
+    link, and the reason of the old ones changes), both_ids without its second mailchimp id (its
+    refused links become acceptable), x3 erased (x1 and x2 may now merge), a lonely new record,
+    and in the random graph a few links dropped, added and moved to new records."""
+    rng = random.Random(seed)
+    random_links = [link for link in links if link[0].startswith("r")]
+    dropped = set(rng.sample(random_links, len(random_links) // 20))
+    records = sorted({record for record, _, _ in random_links})
+    values = sorted({(kind, value) for _, kind, value in random_links if kind is not None})
+    added = [(rng.choice(records), *rng.choice(values)) for _ in range(15)]
+    added += [(f"new_{k}", *rng.choice(values)) for k in range(5)]
+    erased = {("both_ids", "mailchimp_member_id", "m2"), ("chain:040", "email", "c11@x.vn")}
+    kept = [
+        link for link in links if link not in dropped and link not in erased and link[0] != "x3"
+    ]
+    return sorted(
+        set(kept)
+        | set(added)
+        | {
+            ("chain:040", "email", "c11.typo@x.vn"),
+            ("bridge", "email", "c45@x.vn"),
+            ("bridge", "phone", "+84900000001"),
+            ("contact_c", "hubspot_contact_id", "h3"),
+            ("contact_c", "email", "family@x.vn"),
+            ("lonely_new", None, None),
+        },
+        key=str,
+    )
+
+
+class Increment(NamedTuple):
+    """The Python model's rows (and run records: nodes, links) after each step."""
+
+    incremental: list[tuple[object, ...]]
+    rerun: list[tuple[object, ...]]
+    rebuilt: list[tuple[object, ...]]
+    sql_rebuilt: list[tuple[object, ...]]
+    runs: list[tuple[int, int]]
+    after_failure: list[tuple[object, ...]]
+    failure: DbtResult
+
+
+@pytest.fixture(scope="module")
+def increment(tmp_path_factory: pytest.TempPathFactory) -> Increment:
+    """Built on graph A, then incrementally on A's increment, again with no change, once more
+    failing (a new candidate column breaks `on_schema_change='fail'` after the deletion), and
+    last fully rebuilt."""
+    before = _chain() + _limits_at_every_tier() + _random_graph()
+    project = _project(before, tmp_path_factory.mktemp("increment"))
+    warehouse = project.parent / "graphs.duckdb"
+    snapshots = []
+    _run(project).raise_on_failure()
+    _write_candidates(project, _increment(before))
+    for _ in range(2):
+        _run(project).raise_on_failure()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            snapshots.append(_rows(con, PYTHON_OUTPUT))
+            sql_rebuilt = _rows(con, "links_sql")
+    candidates = project / "models" / "int_identity__link_candidates.sql"
+    changed_sql = candidates.read_text()
+    candidates.write_text(f"select *, 1 as added_column from ({changed_sql}) as links")
+    failure = _run(project, "--select", "int_identity__link_candidates", PYTHON_OUTPUT)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after_failure = _rows(con, PYTHON_OUTPUT)
+    candidates.write_text(changed_sql)
+    _run(
+        project, "--full-refresh", "--select", "int_identity__link_candidates", PYTHON_OUTPUT
+    ).raise_on_failure()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rebuilt = _rows(con, PYTHON_OUTPUT)
+        runs = con.execute(
+            f"select nodes, links from identity.{PYTHON_OUTPUT}__runs order by finished_at"
+        ).fetchall()
+    return Increment(*snapshots, rebuilt, sql_rebuilt, runs, after_failure, failure)
+
+
+def test_an_incremental_run_equals_a_full_rebuild_row_for_row(increment: Increment) -> None:
+    assert increment.incremental == increment.rebuilt
+
+
+def test_an_incremental_run_equals_the_sql_twin_on_the_changed_graph(
+    increment: Increment,
+) -> None:
+    assert [row[:-1] for row in increment.incremental] == increment.sql_rebuilt
+
+
+def test_the_increment_merges_splits_refuses_and_accepts(increment: Increment) -> None:
+    component = {row[0]: row[-5] for row in increment.incremental}
+    status = {(row[0], row[1]): (row[-3], row[-2]) for row in increment.incremental}
+    assert component["bridge"] == component["contact_a"] == component["chain:000"]
+    assert component["chain:040"] != component["chain:000"]
+    three = "identifier would join 3 hubspot_contact_id values (limit 1)"
+    assert status[("contact_c", "email|family@x.vn")] == ("refused", three)
+    assert status[("contact_a", "email|family@x.vn")] == ("refused", three)
+    assert status[("both_ids", "mailchimp_member_id|m1")] == ("linked", None)
+    assert component["x1"] == component["x2"]
+    assert "x3" not in component
+    assert component["lonely_new"] == "lonely_new"
+
+
+def test_an_incremental_run_recomputes_only_the_touched_components(increment: Increment) -> None:
+    _, (_, incremental), unchanged, (_, rebuilt) = increment.runs
+    assert 0 < incremental < rebuilt
+    assert unchanged == (0, 0)
+    assert increment.rerun == increment.incremental
+
+
+def test_a_failed_incremental_run_leaves_the_previous_table(increment: Increment) -> None:
+    assert not increment.failure.success
+    assert "added_column" in increment.failure.output
+    assert increment.after_failure == increment.incremental
