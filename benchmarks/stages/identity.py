@@ -62,8 +62,16 @@ def edge_count(folder: Path) -> int:
 def components_in_dbt(warehouse: str, target: str, edges: int) -> dict[str, Any]:
     from orchestration.dbt_runner import run_dbt
 
+    # The warehouse already holds the links, so without --full-refresh the incremental model
+    # would only look for changes: this stage times the whole computation.
     result = run_dbt(
-        ["run", "--select", "int_identity__link_candidates", "int_identity__links"],
+        [
+            "run",
+            "--full-refresh",
+            "--select",
+            "int_identity__link_candidates",
+            "int_identity__links",
+        ],
         Path(warehouse),
         target_dir=Path(target),
         dbt_vars={"as_of": AS_OF},
