@@ -1,5 +1,8 @@
 {#- customers.email_marketing_consent and ads_consent are exactly today's status in
-    customer_consent: a row returned here is a customer whose flags disagree with it. -#}
+    customer_consent: a row returned here is a customer whose flags disagree with it. It reads two
+    models, so the `dagster` meta names the one whose asset check it is: the flags of customers
+    are what activation sends on. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'customers'}}}) }}
 select customers.customer_id, consent.channel
 from {{ ref('customers') }} as customers
 join {{ ref('customer_consent') }} as consent
