@@ -174,10 +174,7 @@ class _SourceRows:
         self.relation = f"{_quote(source)}.{_quote(plan.schema)}.{_quote(plan.table)}"
 
     def __enter__(self) -> _SourceRows:
-        self.con.execute(
-            f"create or replace temp table {SOURCE_HASHES} as select rowid as {ROW_ID},"
-            f" hash(*columns(*)) as {ROW_HASH} from {self.relation}"
-        )
+        _hash_rows(self.con, SOURCE_HASHES, self.relation)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -205,6 +202,14 @@ class _SourceRows:
             f"(select {', '.join(self.plan.selects)} from {self.relation}"
             f" where rowid in (select {ROW_ID} from {row_ids}))"
         )
+
+
+def _hash_rows(con: duckdb.DuckDBPyConnection, temp: str, relation: str) -> None:
+    """The temporary table `temp` (ROW_ID, ROW_HASH): every row of `relation` hashed whole."""
+    con.execute(
+        f"create or replace temp table {temp} as select rowid as {ROW_ID},"
+        f" hash(*columns(*)) as {ROW_HASH} from {relation}"
+    )
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, hashes: str) -> str:
@@ -242,10 +247,7 @@ class _PreviousSource:
     def hold(self, con: duckdb.DuckDBPyConnection, fingerprint: Fingerprint) -> bool:
         """Hash the previous source's rows into HELD_HASHES; False, holding nothing, when they
         are not the rows the previous masked table was made from."""
-        con.execute(
-            f"create or replace temp table {HELD_HASHES} as select rowid as {ROW_ID},"
-            f" hash(*columns(*)) as {ROW_HASH} from {self.relation}"
-        )
+        _hash_rows(con, HELD_HASHES, self.relation)
         if _fingerprint(con, HELD_HASHES) == fingerprint.rows:
             return True
         con.execute(f"drop table {HELD_HASHES}")
@@ -307,10 +309,7 @@ def _patch(
             wanted = SOURCE_HASHES
         else:
             wanted = rows.masked_hashes()
-            con.execute(
-                f"create or replace temp table {HELD_HASHES} as select rowid as {ROW_ID},"
-                f" hash(*columns(*)) as {ROW_HASH} from {target}"
-            )
+            _hash_rows(con, HELD_HASHES, target)
         if not _diff_unique_rows(con, wanted):
             _diff_row_multisets(con, wanted)
         changed, total = con.execute(

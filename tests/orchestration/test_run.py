@@ -96,14 +96,19 @@ def test_full_chain_materializes_every_asset_and_passes_every_check(
     assert read_run_failures(orchestrated_run / "data" / "ops") == []
 
 
+def _dbt_build_results(facts: dict[str, Any]) -> Path:
+    """run_results.json of the run's dbt build (its folder is named after the run)."""
+    run = facts["run_id"][:7]
+    (results,) = settings.dbt_project_dir().glob(f"target/dbt_build-{run}-*/run_results.json")
+    return results
+
+
 def test_the_warehouse_build_runs_data_tests_but_leaves_unit_tests_to_ci(
     orchestrated_facts: dict[str, Any],
 ) -> None:
-    run = orchestrated_facts["run_id"][:7]
-    (results,) = settings.dbt_project_dir().glob(f"target/dbt_build-{run}-*/run_results.json")
     kinds = {
         result["unique_id"].split(".", 1)[0]
-        for result in json.loads(results.read_text())["results"]
+        for result in json.loads(_dbt_build_results(orchestrated_facts).read_text())["results"]
     }
     assert {"model", "test"} <= kinds
     assert "unit_test" not in kinds
@@ -115,8 +120,7 @@ def test_data_tests_reach_dagster_as_checks_though_the_build_keeps_no_debug_log(
     """The build skips dbt's debug log file (formatting its events cost 2-3 s); every data test
     still runs, each one Dagster knows as a check gets its evaluation, and the results stay beside
     the SQL that ran."""
-    run = orchestrated_facts["run_id"][:7]
-    (results,) = settings.dbt_project_dir().glob(f"target/dbt_build-{run}-*/run_results.json")
+    results = _dbt_build_results(orchestrated_facts)
     data_tests = {
         result["unique_id"].split(".")[2]: result["status"]
         for result in json.loads(results.read_text())["results"]
