@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ingestion.exports import spec_for
-from ingestion.parsing.jsonl_file import read_jsonl_file
+from ingestion.parsing.jsonl_file import _unbalanced, read_jsonl_file
+from ingestion.parsing.lines import split_lines
 
 CHARGES = spec_for("stripe", "charges")
 LEADS = spec_for("facebook_ads", "leads")
@@ -63,3 +64,27 @@ def test_line_cut_inside_a_multibyte_character_is_quarantined():
     parsed = read_jsonl_file(data, CHARGES)
     assert parsed.line_numbers.tolist() == [1, 3]
     assert parsed.quarantine.reasons == {2: "not valid UTF-8 text"}
+
+
+CUT_AFTER_NESTED_OBJECT = (
+    '{"id": "ch_1", "description": "{Nguyễn \\"closed", "amount": 5}\n'
+    "\n"
+    '{"id": "ch_2", "amount": 6, "metadata": {"order_id": "ORD-2"}\n'
+    '{"id": "ch_3", "metadata": {"order_id": "ORD-}3"}, "amount": 7}\n'
+)
+
+
+def test_unbalanced_lines_are_found_by_their_brace_and_quote_counts():
+    """The cut line still looks like `{…}`; a brace or quote inside a string flags a valid line
+    too (the exact check keeps it). The blank line counts for nothing."""
+    data = CUT_AFTER_NESTED_OBJECT.encode()
+    assert _unbalanced(data, split_lines(data, 41)).tolist() == [True, False, True, True]
+
+
+def test_line_cut_right_after_a_nested_object_is_quarantined_in_a_later_chunk():
+    parsed = read_jsonl_file(CUT_AFTER_NESTED_OBJECT.encode(), CHARGES, first_line=41)
+    assert parsed.table.column("id").to_pylist() == ["ch_1", "ch_3"]
+    assert parsed.line_numbers.tolist() == [41, 44]
+    assert list(parsed.quarantine.reasons) == [43]
+    assert "invalid JSON" in parsed.quarantine.reasons[43]
+    assert parsed.rows_read == 3
