@@ -323,13 +323,6 @@ def test_a_patch_masks_only_the_changed_rows_when_the_restricted_copy_is_their_s
     assert _rows(serving, "marts.events") == _masked_events(warehouse)
 
 
-def _replace_restricted_copy(serving: Path, content: Path | None) -> None:
-    restricted = restricted_copy_path(serving)
-    restricted.unlink()
-    if content is not None:
-        shutil.copyfile(content, restricted)
-
-
 @pytest.mark.parametrize("restricted", ["missing", "another snapshot", "not a database"])
 def test_a_restricted_copy_that_is_not_the_previous_source_is_not_trusted(
     tmp_path: Path, restricted: str
@@ -341,13 +334,12 @@ def test_a_restricted_copy_that_is_not_the_previous_source_is_not_trusted(
     _events_warehouse(warehouse)
     publish_serving_copy(warehouse, serving, reuse_previous=True)
     _change(warehouse, EVENTS_CHANGE)
+    copy = restricted_copy_path(serving)
+    copy.unlink()
     if restricted == "another snapshot":
-        _replace_restricted_copy(serving, warehouse)
+        shutil.copyfile(warehouse, copy)
     elif restricted == "not a database":
-        _replace_restricted_copy(serving, None)
-        restricted_copy_path(serving).write_bytes(b"not a database")
-    else:
-        _replace_restricted_copy(serving, None)
+        copy.write_bytes(b"not a database")
 
     snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
 
