@@ -1,14 +1,22 @@
 """One landing file in, three things out: typed rows, quarantined lines and its ledger entry.
 
 Large files are read in chunks of whole lines; each chunk's rows and rejects go out as soon as
-they are ready, and the ledger entry comes last, once every line is accounted for. Rows and
-quarantined lines of erased people (the suppression list) are dropped whole and only counted.
+they are ready, in file order, and the ledger entry comes last, once every line is accounted for.
+Rows and quarantined lines of erased people (the suppression list) are dropped whole and only
+counted.
+
+Chunks are parsed on worker threads, at most `IN_FLIGHT` at a time, while the caller (dlt's
+extract, which writes each yielded table to Parquet) works on the previous one: the parse, the
+typing and the Parquet write are Arrow and numpy kernels that release the GIL, so a file is read
+on both cores instead of one, and memory stays bounded by the chunks in flight.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +30,9 @@ from ingestion.parsing.csv_file import read_csv_file, read_header
 from ingestion.parsing.jsonl_file import read_jsonl_file
 from ingestion.parsing.result import ParsedFile
 from ingestion.suppressed_rows import SuppressionList
+
+IN_FLIGHT = 2
+"""Chunks being parsed while the caller holds the previous one: two keep both cores busy."""
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -56,6 +67,8 @@ class ReconciliationError(AssertionError):
 class Chunk:
     rows: pa.Table
     rejects: pa.Table
+    rows_read: int
+    rows_suppressed: int
 
 
 class ExportReader:
@@ -74,12 +87,27 @@ class ExportReader:
         self._done = False
 
     def chunks(self) -> Iterator[Chunk]:
-        spec = self.file.spec
         columns: list[str] = []
-        if spec.file_format is FileFormat.CSV:
+        if self.file.spec.file_format is FileFormat.CSV:
             with self.file.path.open("rb") as handle:
                 columns = _unique([snake_case(name) for name in read_header(handle.read(1 << 20))])
-        for first_line, data in line_chunks(self.file.path, self.chunk_bytes):
+        pending: deque[Future[Chunk]] = deque()
+        workers = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="cdp-parse")
+        try:
+            for first_line, data in line_chunks(self.file.path, self.chunk_bytes):
+                pending.append(workers.submit(self._parse, data, columns, first_line))
+                if len(pending) == IN_FLIGHT:
+                    yield self._counted(pending.popleft().result())
+            while pending:
+                yield self._counted(pending.popleft().result())
+        finally:
+            workers.shutdown(cancel_futures=True)
+        self._done = True
+
+    def _parse(self, data: memoryview, columns: list[str], first_line: int) -> Chunk:
+        """One chunk's typed rows and rejects, on a worker thread; touches no reader state."""
+        try:
+            spec = self.file.spec
             if spec.file_format is FileFormat.CSV:
                 parsed = read_csv_file(data, columns, first_line)
             else:
@@ -91,13 +119,20 @@ class ExportReader:
             rows = rows.append_column("_source_line", pa.array(parsed.line_numbers, pa.int64()))
             rows = _keys_not_null(rows, spec.key)
             rejects = self._rejects(parsed)
+            suppressed = 0
             if self.suppression is not None:
-                rows, rejects = self._suppress(rows, rejects)
-            self.rows_read += parsed.rows_read
-            self.rows_loaded += rows.num_rows
-            self.rows_rejected += rejects.num_rows
-            yield Chunk(rows, rejects)
-        self._done = True
+                rows, rejects, suppressed = self._suppress(rows, rejects)
+        except Exception as error:
+            error.add_note(f"while reading {self.file.source_file} from line {first_line}")
+            raise
+        return Chunk(rows, rejects, parsed.rows_read, suppressed)
+
+    def _counted(self, chunk: Chunk) -> Chunk:
+        self.rows_read += chunk.rows_read
+        self.rows_loaded += chunk.rows.num_rows
+        self.rows_rejected += chunk.rejects.num_rows
+        self.rows_suppressed += chunk.rows_suppressed
+        return chunk
 
     def ledger(self) -> pa.Table:
         if not self._done:
@@ -122,18 +157,17 @@ class ExportReader:
         }
         return pa.Table.from_pylist([entry], schema=LEDGER_SCHEMA)
 
-    def _suppress(self, rows: pa.Table, rejects: pa.Table) -> tuple[pa.Table, pa.Table]:
+    def _suppress(self, rows: pa.Table, rejects: pa.Table) -> tuple[pa.Table, pa.Table, int]:
         """Drop the rows and quarantined lines of erased people; they only count as suppressed."""
         assert self.suppression is not None
         spec = self.file.spec
         drop_rows = self.suppression.rows_to_drop(rows, spec)
         drop_rejects = self.suppression.lines_to_drop(rejects["raw_text"].to_pylist(), spec)
-        self.rows_suppressed += int(drop_rows.sum()) + int(drop_rejects.sum())
         if drop_rows.any():
             rows = rows.filter(pa.array(~drop_rows))
         if drop_rejects.any():
             rejects = rejects.filter(pa.array(~drop_rejects))
-        return rows, rejects
+        return rows, rejects, int(drop_rows.sum()) + int(drop_rejects.sum())
 
     def _rejects(self, parsed: ParsedFile) -> pa.Table:
         reasons = parsed.quarantine.reasons

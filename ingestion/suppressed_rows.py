@@ -9,6 +9,7 @@ the list. Phones are brought to E.164 by a cheap text rule; only values the rule
 from __future__ import annotations
 
 import re
+import threading
 
 import duckdb
 import numpy as np
@@ -88,6 +89,8 @@ class SuppressionList:
     def __init__(self, hashes: dict[str, frozenset[str]]) -> None:
         self.hashes = {kind.value: hashes.get(kind.value, frozenset()) for kind in IdentifierType}
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._db_lock = threading.Lock()
+        """Chunks of a file are checked on two threads; one DuckDB connection serves one."""
 
     @classmethod
     def read(cls, conn: duckdb.DuckDBPyConnection) -> SuppressionList:
@@ -187,15 +190,16 @@ class SuppressionList:
             )
         if not any(table.num_rows for table in distinct):
             return drop
-        db = self._database()
-        db.register(_VALUES, pa.concat_tables(distinct))
-        try:
-            hits = db.execute(
-                f"select piece, entry from {_VALUES} v semi join {_LIST} l"
-                " on l.identifier_type = v.kind and l.identifier_hash = sha256(v.value)"
-            ).fetchnumpy()
-        finally:
-            db.unregister(_VALUES)
+        with self._db_lock:
+            db = self._database()
+            db.register(_VALUES, pa.concat_tables(distinct))
+            try:
+                hits = db.execute(
+                    f"select piece, entry from {_VALUES} v semi join {_LIST} l"
+                    " on l.identifier_type = v.kind and l.identifier_hash = sha256(v.value)"
+                ).fetchnumpy()
+            finally:
+                db.unregister(_VALUES)
         for number in np.unique(hits["piece"]).tolist():
             dictionary, rows = encoded[number]
             listed = pa.array(hits["entry"][hits["piece"] == number], dictionary.indices.type)
