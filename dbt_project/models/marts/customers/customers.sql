@@ -25,109 +25,30 @@ records as (
 ),
 
 shared as (
-    select identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
+    select distinct identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
 ),
 
-best_email as (
-    select customer_id, email
-    from (
-        select
-            records.customer_id,
-            records.email,
-            row_number() over (
-                partition by records.customer_id
-                order by records.source_rank, records.observed_at desc nulls last, records.email
-            ) as choice
-        from records
-        left join shared on shared.identifier_type = 'email' and shared.identifier_value = records.email
-        where records.email_is_valid and shared.identifier_value is null
-    ) as ranked
-    where choice = 1
-),
-
-best_phone as (
-    select customer_id, phone
-    from (
-        select
-            records.customer_id,
-            records.phone,
-            row_number() over (
-                partition by records.customer_id
-                order by records.source_rank, records.observed_at desc nulls last, records.phone
-            ) as choice
-        from records
-        left join shared on shared.identifier_type = 'phone' and shared.identifier_value = records.phone
-        where records.phone_is_valid and shared.identifier_value is null
-    ) as ranked
-    where choice = 1
-),
-
-names as (
-    select
-        customer_id,
-        first_name,
-        last_name,
-        source_rank,
-        observed_at,
-        count(*) over (partition by customer_id, first_name_match, last_name_match) as agreeing_records,
-        count(*) over (partition by customer_id, first_name, last_name) as same_spelling_records,
-        case
-            when coalesce(first_name, '') || coalesce(last_name, '')
-                <> {{ unaccent("coalesce(first_name, '') || coalesce(last_name, '')") }}
-                then 1
-            else 0
-        end as has_diacritics
-    from records
-    where first_name is not null or last_name is not null
-),
-
-best_name as (
-    select customer_id, first_name, last_name
-    from (
-        select
-            *,
-            row_number() over (
-                partition by customer_id
-                order by agreeing_records desc, has_diacritics desc, same_spelling_records desc,
-                    source_rank, observed_at desc nulls last, first_name, last_name
-            ) as choice
-        from names
-    ) as ranked
-    where choice = 1
-),
-
-best_country as (
-    select customer_id, country_code
-    from (
-        select
-            customer_id,
-            country_code,
-            row_number() over (partition by customer_id order by count(*) desc, min(source_rank), country_code) as choice
-        from records
-        where length(country_code) = 2
-        group by customer_id, country_code
-    ) as ranked
-    where choice = 1
-),
-
-best_city as (
-    select customer_id, city
-    from (
-        select
-            customer_id,
-            city,
-            row_number() over (
-                partition by customer_id order by source_rank, observed_at desc nulls last, city
-            ) as choice
-        from records
-        where city is not null
-    ) as ranked
-    where choice = 1
-),
-
-funnel as (
+customer_records as (
+    {#- Everything chosen from single records, in one pass over them instead of one window and
+        one join per choice: each `first_by` is the first record by source trust, then recency,
+        then value (a valid email or phone is never null, so it can be a sort key). -#}
     select
         records.customer_id,
+        min(records.first_seen_at) as first_seen_at,
+        max(records.observed_at) as last_seen_at,
+        count(*) as source_record_count,
+        {{ first_by(
+            [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('email', 'records.email')],
+            where='records.email_is_valid and shared_email.identifier_value is null',
+        ) }} as best_email,
+        {{ first_by(
+            [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('phone', 'records.phone')],
+            where='records.phone_is_valid and shared_phone.identifier_value is null',
+        ) }} as best_phone,
+        {{ first_by(
+            [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('city', 'records.city')],
+            where='records.city is not null',
+        ) }} as best_city,
         max(
             case lower(records.lifecycle_stage)
                 when 'subscriber' then 1
@@ -145,7 +66,77 @@ funnel as (
             end
         ) as stage_rank
     from records
+    left join shared as shared_email
+        on shared_email.identifier_type = 'email' and shared_email.identifier_value = records.email
+    left join shared as shared_phone
+        on shared_phone.identifier_type = 'phone' and shared_phone.identifier_value = records.phone
     group by records.customer_id
+),
+
+spellings as (
+    {#- Each spelling of a customer's name once, with its most trusted, most recent record: the
+        votes below add up records per spelling and per match key over these rows (1.2M at M)
+        instead of counting over every record (2.6M) in two windows. -#}
+    select
+        customer_id,
+        first_name,
+        last_name,
+        first_name_match,
+        last_name_match,
+        count(*) as spelling_records,
+        {{ first_by([('source_rank', 'source_rank'), ('observed', newest_first('observed_at'))]) }} as best_record
+    from records
+    where first_name is not null or last_name is not null
+    group by customer_id, first_name, last_name, first_name_match, last_name_match
+),
+
+names as (
+    select
+        customer_id,
+        first_name,
+        last_name,
+        best_record,
+        sum(spelling_records) over (partition by customer_id, first_name_match, last_name_match) as agreeing_records,
+        sum(spelling_records) over (partition by customer_id, first_name, last_name) as same_spelling_records,
+        case
+            when coalesce(first_name, '') || coalesce(last_name, '')
+                <> {{ unaccent("coalesce(first_name, '') || coalesce(last_name, '')") }}
+                then 1
+            else 0
+        end as has_diacritics
+    from spellings
+),
+
+best_name as (
+    select customer_id, first_name, last_name
+    from (
+        select
+            customer_id,
+            first_name,
+            last_name,
+            row_number() over (
+                partition by customer_id
+                order by agreeing_records desc, has_diacritics desc, same_spelling_records desc,
+                    best_record.source_rank, best_record.observed, first_name nulls last, last_name nulls last
+            ) as choice
+        from names
+    ) as ranked
+    where choice = 1
+),
+
+countries as (
+    select customer_id, country_code, count(*) as country_records, min(source_rank) as source_rank
+    from records
+    where length(country_code) = 2
+    group by customer_id, country_code
+),
+
+best_country as (
+    select
+        customer_id,
+        {{ first_by([('country_records', '-country_records'), ('source_rank', 'source_rank'), ('country_code', 'country_code')]) }} as choice
+    from countries
+    group by customer_id
 ),
 
 buyers as (
@@ -168,36 +159,26 @@ engagement as (
     from {{ ref('customer_events') }}
     where event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
     group by customer_id
-),
-
-customer_records as (
-    select
-        customer_id,
-        min(first_seen_at) as first_seen_at,
-        max(observed_at) as last_seen_at,
-        count(*) as source_record_count
-    from records
-    group by customer_id
 )
 
 select
     cast(customer_records.customer_id as {{ dbt.type_string() }}) as customer_id,
-    cast(best_email.email as {{ dbt.type_string() }}) as email,
-    cast(best_phone.phone as {{ dbt.type_string() }}) as phone,
+    cast(customer_records.best_email.email as {{ dbt.type_string() }}) as email,
+    cast(customer_records.best_phone.phone as {{ dbt.type_string() }}) as phone,
     cast(best_name.first_name as {{ dbt.type_string() }}) as first_name,
     cast(best_name.last_name as {{ dbt.type_string() }}) as last_name,
-    cast(best_country.country_code as {{ dbt.type_string() }}) as country,
-    cast(best_city.city as {{ dbt.type_string() }}) as city,
+    cast(best_country.choice.country_code as {{ dbt.type_string() }}) as country,
+    cast(customer_records.best_city.city as {{ dbt.type_string() }}) as city,
     cast(
         case
-            when buyers.customer_id is not null and funnel.stage_rank < 6 then 'customer'
-            when funnel.stage_rank = 1 then 'subscriber'
-            when funnel.stage_rank = 2 then 'lead'
-            when funnel.stage_rank = 3 then 'marketing_qualified_lead'
-            when funnel.stage_rank = 4 then 'sales_qualified_lead'
-            when funnel.stage_rank = 5 then 'opportunity'
-            when funnel.stage_rank = 6 then 'customer'
-            when funnel.stage_rank = 7 then 'evangelist'
+            when buyers.customer_id is not null and customer_records.stage_rank < 6 then 'customer'
+            when customer_records.stage_rank = 1 then 'subscriber'
+            when customer_records.stage_rank = 2 then 'lead'
+            when customer_records.stage_rank = 3 then 'marketing_qualified_lead'
+            when customer_records.stage_rank = 4 then 'sales_qualified_lead'
+            when customer_records.stage_rank = 5 then 'opportunity'
+            when customer_records.stage_rank = 6 then 'customer'
+            when customer_records.stage_rank = 7 then 'evangelist'
             else 'other'
         end as {{ dbt.type_string() }}
     ) as lifecycle_stage,
@@ -214,12 +195,8 @@ select
     cast(coalesce(consent.is_bounced, false) as boolean) as is_bounced,
     cast(customer_records.source_record_count as {{ dbt.type_bigint() }}) as source_record_count
 from customer_records
-left join best_email on best_email.customer_id = customer_records.customer_id
-left join best_phone on best_phone.customer_id = customer_records.customer_id
 left join best_name on best_name.customer_id = customer_records.customer_id
 left join best_country on best_country.customer_id = customer_records.customer_id
-left join best_city on best_city.customer_id = customer_records.customer_id
-left join funnel on funnel.customer_id = customer_records.customer_id
 left join buyers on buyers.customer_id = customer_records.customer_id
 left join consent on consent.customer_id = customer_records.customer_id
 left join engagement on engagement.customer_id = customer_records.customer_id
