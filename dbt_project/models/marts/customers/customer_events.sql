@@ -26,17 +26,20 @@
 with
 
 record_customers as (
+    {#- An event's id is its record's `record_key` (source:table:id, as int_identity__records
+        spells it), and every staged row of these tables is a person record: the assignments
+        alone give each event its customer, without reading the 3M records (M) again. The row
+        a record no longer ingested leaves in the assignments matches no event: its staged row,
+        the event's source, is gone too. -#}
     select
-        records.source, records.source_table, records.source_record_id, assignments.customer_id,
+        record_key, customer_id,
         {%- if incremental %}
-        assignments.change_reason in ('merge', 'split')
-            and assignments.assigned_at = (select max(assigned_at) from {{ ref('int_identity__record_customers') }})
+        change_reason in ('merge', 'split')
+            and assigned_at = (select max(assigned_at) from {{ ref('int_identity__record_customers') }})
         {%- else %}
         false
         {%- endif %} as has_new_customer
-    from {{ ref('int_identity__records') }} as records
-    join {{ ref('int_identity__record_customers') }} as assignments
-        on assignments.record_key = records.record_key
+    from {{ ref('int_identity__record_customers') }}
 ),
 
 fx as (
@@ -113,9 +116,7 @@ member_customers as (
         {%- endif %} as is_changed
     from member_by_email as members
     join record_customers
-        on record_customers.source = 'mailchimp'
-        and record_customers.source_table = 'members'
-        and record_customers.source_record_id = members.member_id
+        on record_customers.record_key = {{ dbt.concat(["'mailchimp:members:'", 'members.member_id']) }}
 ),
 
 email_events as (
@@ -131,18 +132,26 @@ email_events as (
         activities.activity_id as source_record_id,
         activities.campaign_id,
         activities.load_id
-    from {{ ref('stg_mailchimp__campaign_activities') }} as activities
+    from (
+        {#- The activities a run writes are chosen before the join: the new loads and the few
+            changed members' activity, not all ten million rows (M). An address names one member,
+            so the member's flag is its address's. -#}
+        select * from {{ ref('stg_mailchimp__campaign_activities') }}
+        where action in ('sent', 'open', 'click', 'bounce')
+            {%- if incremental %}
+            and (
+                load_id {{ unseen_load }}
+                or email in (select email from member_customers where is_changed)
+            )
+            {%- endif %}
+    ) as activities
     join member_customers as members
         on members.email = activities.email
-    where activities.action in ('sent', 'open', 'click', 'bounce')
-        {%- if incremental %}
-        and (members.is_changed or activities.load_id {{ unseen_load }})
-        {%- endif %}
 ),
 
 all_events as (
     select
-        {{ dbt.concat(['record_events.source', "':'", 'record_events.source_table', "':'", 'record_events.source_record_id']) }} as event_id,
+        record_events.event_id,
         record_customers.customer_id,
         record_events.event_type,
         record_events.occurred_at,
@@ -152,11 +161,14 @@ all_events as (
         record_events.source_record_id,
         record_events.campaign_id,
         record_events.load_id
-    from record_events
+    from (
+        select
+            {{ dbt.concat(['source', "':'", 'source_table', "':'", 'source_record_id']) }} as event_id,
+            record_events.*
+        from record_events
+    ) as record_events
     join record_customers
-        on record_customers.source = record_events.source
-        and record_customers.source_table = record_events.source_table
-        and record_customers.source_record_id = record_events.source_record_id
+        on record_customers.record_key = record_events.event_id
     union all
     select * from email_events
 )
