@@ -9,10 +9,8 @@
 
 with
 
-events as (
-    select * from {{ ref('customer_events') }} where occurred_at <= {{ as_of }}
-),
-
+{#- Each aggregate reads customer_events with its own filter, which DuckDB applies in the scan;
+    one shared CTE of every event up to `as_of` was stored whole (11M rows at M) before any of them. #}
 orders as (
     select
         customer_id,
@@ -20,15 +18,15 @@ orders as (
         {{ exact_sum('amount_usd') }} as revenue_usd,
         min(occurred_at) as first_order_at,
         max(occurred_at) as last_order_at
-    from events
-    where event_type = 'order'
+    from {{ ref('customer_events') }}
+    where event_type = 'order' and occurred_at <= {{ as_of }}
     group by customer_id
 ),
 
 refunds as (
     select customer_id, count(*) as refunds_count, {{ exact_sum('amount_usd') }} as refunded_usd
-    from events
-    where event_type = 'refund'
+    from {{ ref('customer_events') }}
+    where event_type = 'refund' and occurred_at <= {{ as_of }}
     group by customer_id
 ),
 
@@ -42,8 +40,11 @@ email as (
             as email_{{ name }}_{{ days }}d
         {%- endfor %}
         {%- endfor %}
-    from events
-    where event_type like 'email_%'
+    from {{ ref('customer_events') }}
+    where event_type like 'email_%' and occurred_at <= {{ as_of }}
+        {#- Older activity counts in no window: such a customer's zeros come from the coalesce
+            below, and the grouping reads a fraction of the ten million email events (M). #}
+        and occurred_at > {{ dbt.dateadd('day', -(windows | max), as_of) }}
     group by customer_id
 ),
 
