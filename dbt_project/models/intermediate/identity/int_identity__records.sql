@@ -2,10 +2,18 @@
     `source`, `source_table` and `source_record_id` are spelled as in the generator's truth file.
     `source_rank` orders sources by how much their profile data is trusted (survivorship): the CRM
     is curated by people, payment details are typed by the customer, lead forms are the least
-    checked. -#}
+    checked.
+
+    Incremental on DuckDB (Spark rebuilds the table): each row keeps the lineage of the staging
+    row it came from, and a run rewrites only the records whose staging row is new or replaced
+    and drops those whose staging row is gone (macros/intermediate/staged_lineage.sql). A change
+    of the country_codes seed changes the project's fingerprint, which makes the next build a full
+    refresh (orchestration/built_project.py). -#}
 {%- set person_columns = ['first_name', 'last_name', 'first_name_match', 'last_name_match', 'email', 'email_is_valid', 'phone', 'phone_is_valid', 'city', 'country_code'] -%}
 
 with
+
+{{ unseen_lineage(person_record_staging_models()) }}
 
 hubspot_contacts as (
     select
@@ -13,8 +21,9 @@ hubspot_contacts as (
         created_at as first_seen_at, coalesce(modified_at, created_at) as observed_at,
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         contacts.city, coalesce(countries.country_code, contacts.country_name) as country_code,
-        lifecycle_stage
-    from {{ ref('stg_hubspot__contacts') }} as contacts
+        lifecycle_stage,
+        contacts.load_id, contacts.source_file, contacts.source_line
+    from {{ unseen_staged_rows(ref('stg_hubspot__contacts')) }} as contacts
     left join {{ ref('country_codes') }} as countries
         on lower(countries.country_name) = lower(contacts.country_name)
 ),
@@ -24,8 +33,9 @@ hubspot_deals as (
         'hubspot', 'deals', deal_id, 9,
         created_at, coalesce(modified_at, created_at),
         {% for column in person_columns %}cast(null as {{ 'boolean' if column.endswith('is_valid') else dbt.type_string() }}), {% endfor %}
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_hubspot__deals') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_hubspot__deals')) }}
 ),
 
 mailchimp_members as (
@@ -34,8 +44,9 @@ mailchimp_members as (
         coalesce(opted_in_at, last_changed_at), coalesce(last_changed_at, opted_in_at),
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         cast(null as {{ dbt.type_string() }}), country_code,
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_mailchimp__members') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_mailchimp__members')) }}
 ),
 
 stripe_customers as (
@@ -44,8 +55,9 @@ stripe_customers as (
         created_at, created_at,
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         city, country_code,
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_stripe__customers') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_stripe__customers')) }}
 ),
 
 stripe_charges as (
@@ -54,8 +66,9 @@ stripe_charges as (
         created_at, created_at,
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         city, country_code,
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_stripe__charges') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_stripe__charges')) }}
 ),
 
 stripe_refunds as (
@@ -63,8 +76,9 @@ stripe_refunds as (
         'stripe', 'refunds', refund_id, 9,
         created_at, created_at,
         {% for column in person_columns %}cast(null as {{ 'boolean' if column.endswith('is_valid') else dbt.type_string() }}), {% endfor %}
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_stripe__refunds') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_stripe__refunds')) }}
 ),
 
 vnpay_transactions as (
@@ -73,8 +87,9 @@ vnpay_transactions as (
         paid_at, paid_at,
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         city, country_code,
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_vnpay__transactions') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_vnpay__transactions')) }}
 ),
 
 facebook_leads as (
@@ -83,8 +98,9 @@ facebook_leads as (
         created_at, created_at,
         first_name, last_name, first_name_match, last_name_match, email, email_is_valid, phone, phone_is_valid,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_facebook_ads__leads') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_facebook_ads__leads')) }}
 ),
 
 google_clicks as (
@@ -92,8 +108,9 @@ google_clicks as (
         'google_ads', 'clicks', gclid, 9,
         cast(clicked_on as {{ dbt.type_timestamp() }}), cast(clicked_on as {{ dbt.type_timestamp() }}),
         {% for column in person_columns %}cast(null as {{ 'boolean' if column.endswith('is_valid') else dbt.type_string() }}), {% endfor %}
-        cast(null as {{ dbt.type_string() }})
-    from {{ ref('stg_google_ads__clicks') }}
+        cast(null as {{ dbt.type_string() }}),
+        load_id, source_file, source_line
+    from {{ unseen_staged_rows(ref('stg_google_ads__clicks')) }}
 ),
 
 unioned as (
