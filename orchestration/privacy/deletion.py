@@ -185,8 +185,14 @@ def rebuild_models(
 ) -> float:
     """Rebuild every dbt model from what raw still holds; returns dbt's seconds. `dbt run`, not
     `build`: the erasure must not wait on a data test about someone else's data, and the next
-    scheduled build tests as usual."""
-    result = run_dbt(["run"], warehouse, target_dir=target_dir, dbt_vars=dbt_vars)
+    scheduled build tests as usual.
+
+    `--full-refresh`: an incremental run keeps every stored row whose raw row it thinks unchanged,
+    and a raw row redacted in place keeps its lineage, so the person would stay in any derived
+    form the deletion's patterns do not recognise (an email's canonical form, a phone normalized
+    past its typed digits). Recomputing from raw leaves no such copy; the models that hold history
+    a rebuild cannot recreate are `full_refresh: false` and stay incremental."""
+    result = run_dbt(["run", "--full-refresh"], warehouse, target_dir=target_dir, dbt_vars=dbt_vars)
     result.raise_on_failure()
     with duckdb.connect(str(warehouse)) as con:
         con.execute("CHECKPOINT")

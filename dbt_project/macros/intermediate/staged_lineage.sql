@@ -13,9 +13,8 @@
   lineage alone tells staging rows of different models apart.
 
   An erasure that redacts a raw row in place (another customer's row naming the person) keeps its
-  lineage, so it relies on the erasure deleting every model row that mentions the person
-  (orchestration/privacy/deletion.py): a deleted row is rederived from the redacted staging row
-  like any unseen one, and an identifier row the erasure deleted is one a rebuild would not make.
+  lineage, so an incremental run would keep the rows derived from it: the erasure therefore
+  rebuilds with `--full-refresh` (orchestration/privacy/deletion.py, `rebuild_models`).
 
   Spark builds these models as tables, so the macros are no-ops there and the models rebuild whole.
 -#}

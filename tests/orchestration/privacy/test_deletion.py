@@ -1,12 +1,17 @@
 """Deletion on a tiny warehouse: the person's rows go, other customers' rows stay (with a shared
-identifier blanked), history tables lose the person, and running it twice changes nothing more."""
+identifier blanked), history tables lose the person, and running it twice changes nothing more;
+the rebuild after it recomputes every model from raw."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 
-from orchestration.privacy.deletion import delete_person
+from orchestration.privacy.deletion import delete_person, rebuild_models
 from orchestration.privacy.resolve import Person
+from tests.conftest import SAMPLE_AS_OF
 
 PERSON = Person(
     customer_ids=("cus_person0000000000001",),
@@ -72,3 +77,40 @@ def test_deleting_twice_deletes_nothing_more():
     delete_person(con, PERSON)
     again = delete_person(con, PERSON)
     assert again.total_deleted == 0 and again.rows_redacted == {}
+
+
+STALE = "stale.derived.copy@example.com"
+
+
+def test_the_rebuild_replaces_derived_rows_whose_raw_row_kept_its_lineage(
+    built_warehouse: Path, tmp_path: Path
+):
+    """A raw row redacted in place keeps its lineage, so an incremental run would keep every row
+    derived from it; a derived form the deletion's patterns missed must still go. The stale value
+    stands for such a form, in staging and in identity."""
+    warehouse = tmp_path / "cdp.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        contact = con.execute(
+            "select min(contact_id) from staging.stg_hubspot__contacts"
+        ).fetchone()
+        con.execute(
+            "update staging.stg_hubspot__contacts set email = ? where contact_id = ?",
+            [STALE, contact[0]],
+        )
+        con.execute(
+            "update intermediate.int_identity__record_identifiers set identifier_value = ?"
+            " where record_key = 'hubspot:contacts:' || ?",
+            [STALE, contact[0]],
+        )
+    rebuild_models(warehouse, target_dir=tmp_path / "dbt_target", dbt_vars={"as_of": SAMPLE_AS_OF})
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        staged = con.execute(
+            "select count(*) from staging.stg_hubspot__contacts where email = ?", [STALE]
+        ).fetchone()
+        derived = con.execute(
+            "select count(*) from intermediate.int_identity__record_identifiers"
+            " where identifier_value = ?",
+            [STALE],
+        ).fetchone()
+    assert staged == derived == (0,)
