@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dlt
+import duckdb
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
@@ -90,7 +92,10 @@ def load_all(
     loaded = loaded_files(warehouse, chosen)
     increments = {system: discover(landing_dir, system, loaded[system]) for system in chosen}
     suppression = suppression_list(warehouse)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp-load") as loader:
+    with (
+        _database_held_open(warehouse),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp-load") as loader,
+    ):
         pending = [
             _extract_system(
                 system,
@@ -102,6 +107,21 @@ def load_all(
             for system in chosen
         ]
         return [summary.result() for summary in pending]
+
+
+@contextmanager
+def _database_held_open(warehouse: Path) -> Iterator[None]:
+    """Keep the warehouse's DuckDB instance open for the whole run. Each pipeline's client
+    connects by path, and DuckDB's Python client hands every connection in the process the one
+    cached instance of a file; when the loader thread closed the last connection of one system's
+    load just as the next system's extract connected, the new connection could find the old
+    instance still detaching the file: "Unique file handle conflict: ... already attached"."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(warehouse))
+    try:
+        yield
+    finally:
+        connection.close()
 
 
 def _extract_system(
