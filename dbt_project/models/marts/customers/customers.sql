@@ -97,7 +97,9 @@ names as (
         last_name,
         best_record,
         sum(spelling_records) over (partition by customer_id, first_name_match, last_name_match) as agreeing_records,
-        sum(spelling_records) over (partition by customer_id, first_name, last_name) as same_spelling_records,
+        {#- The match keys are a function of the spelling (name_match_key of the same normalized
+            name), so a spelling is one row here and its records are already counted. -#}
+        spelling_records as same_spelling_records,
         case
             when coalesce(first_name, '') || coalesce(last_name, '')
                 <> {{ unaccent("coalesce(first_name, '') || coalesce(last_name, '')") }}
