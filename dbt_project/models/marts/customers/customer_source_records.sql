@@ -1,5 +1,8 @@
 {#- Which customer every ingested person record belongs to; spelled like the generator's truth
-    file so identity quality can be measured against it. -#}
+    file so identity quality can be measured against it.
+
+    Incremental on DuckDB (Spark rebuilds the table): a run rewrites only the customers whose
+    records or assignments changed (macros/marts/changed_customers.sql). -#}
 select
     cast(records.source as {{ dbt.type_string() }}) as source,
     cast(records.source_table as {{ dbt.type_string() }}) as source_table,
@@ -10,3 +13,6 @@ select
 from {{ ref('int_identity__records') }} as records
 join {{ ref('int_identity__record_customers') }} as assignments
     on assignments.record_key = records.record_key
+{%- if is_incremental() %}
+where assignments.customer_id in (select customer_id from {{ changed_customers() }})
+{%- endif %}

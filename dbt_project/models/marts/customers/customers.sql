@@ -14,7 +14,12 @@
     Consent: email_marketing_consent and ads_consent are today's status of marts.customer_consent
     (latest explicit signal wins, a bounce stays until the person signs up again; rules in
     customer_consent_history and docs/privacy.md). is_unsubscribed: that status was decided by an
-    unsubscribe or opt-out; is_bounced: email was decided by a bounce or cleaned address. -#}
+    unsubscribe or opt-out; is_bounced: email was decided by a bounce or cleaned address.
+
+    Incremental on DuckDB (Spark rebuilds the table): a customer's row depends on its own records,
+    events and consent (and on which values are shared), so a run rewrites only the customers whose
+    inputs changed (macros/marts/changed_customers.sql, macros/marts/customer_mart_inputs.sql). -#}
+{%- set changed = 'in (select customer_id from ' ~ changed_customers() ~ ')' if is_incremental() else none %}
 with
 
 records as (
@@ -22,6 +27,9 @@ records as (
     from {{ ref('int_identity__records') }} as records
     join {{ ref('int_identity__record_customers') }} as assignments
         on assignments.record_key = records.record_key
+    {%- if changed %}
+    where assignments.customer_id {{ changed }}
+    {%- endif %}
 ),
 
 shared as (
@@ -143,6 +151,7 @@ best_country as (
 
 buyers as (
     select distinct customer_id from {{ ref('customer_events') }} where event_type = 'order'
+    {%- if changed %} and customer_id {{ changed }}{% endif %}
 ),
 
 consent as (
@@ -153,6 +162,9 @@ consent as (
         {{ dbt.bool_or("signal in ('unsubscribe', 'opt_out')") }} as is_unsubscribed,
         {{ dbt.bool_or("channel = 'email_marketing' and signal in ('bounce', 'cleaned')") }} as is_bounced
     from {{ ref('customer_consent') }}
+    {%- if changed %}
+    where customer_id {{ changed }}
+    {%- endif %}
     group by customer_id
 ),
 
@@ -160,6 +172,7 @@ engagement as (
     select customer_id, max(occurred_at) as last_event_at
     from {{ ref('customer_events') }}
     where event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
+    {%- if changed %} and customer_id {{ changed }}{% endif %}
     group by customer_id
 )
 

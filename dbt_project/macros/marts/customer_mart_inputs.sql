@@ -1,0 +1,101 @@
+{#- Per customer, the fingerprint of the input rows each incremental customer mart is built from
+    (macros/marts/changed_customers.sql): every column the mart reads of every row it reads. A
+    column the mart starts reading must be added here, or a change of it alone goes unseen. -#}
+
+{#- customer_source_records: the customer's current records and their first and last sighting. -#}
+{% macro customer_source_records_inputs() -%}
+    {{ fingerprints_by_record_customer(ref('int_identity__records'), [
+        'source', 'source_table', 'source_record_id', 'first_seen_at', 'observed_at',
+    ]) }}
+{%- endmacro %}
+
+
+{#- customer_identifiers: the links its records made (a link row is unique per record and
+    identifier, so the record's key keeps equal values of two records apart). -#}
+{% macro customer_identifiers_inputs() -%}
+    {{ fingerprints_by_record_customer(ref('int_identity__links'), [
+        'record_key', 'identifier_type', 'identifier_value', 'observed_at', 'source',
+    ], where="input_rows.link_status = 'linked'") }}
+{%- endmacro %}
+
+
+{#- The fingerprint of `columns` of the rows of `relation` (keyed by `record_key`) per customer
+    of their record. -#}
+{% macro fingerprints_by_record_customer(relation, columns, where=none) -%}
+    {%- set qualified = [] -%}
+    {%- for column in columns -%}
+        {%- do qualified.append('input_rows.' ~ column) -%}
+    {%- endfor -%}
+    select assignments.customer_id, sum({{ row_fingerprint(qualified) }}) as fingerprint
+    from {{ relation }} as input_rows
+    join {{ ref('int_identity__record_customers') }} as assignments
+        on assignments.record_key = input_rows.record_key
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+    group by assignments.customer_id
+{%- endmacro %}
+
+
+{#- customers: the customer's records with every column survivorship reads and whether their
+    email and phone are shared, and the three facts it takes from other marts: whether the
+    customer has an order, its last engagement event, and its consent flags. -#}
+{% macro customers_inputs() -%}
+    with
+
+    shared as (
+        select distinct identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
+    ),
+
+    records as (
+        select
+            assignments.customer_id,
+            sum({{ row_fingerprint([
+                'records.record_key', 'records.source', 'records.source_rank', 'records.first_seen_at',
+                'records.observed_at', 'records.email', 'records.email_is_valid',
+                'shared_email.identifier_value is null', 'records.phone', 'records.phone_is_valid',
+                'shared_phone.identifier_value is null', 'records.city', 'records.lifecycle_stage',
+                'records.first_name', 'records.last_name', 'records.first_name_match',
+                'records.last_name_match', 'records.country_code',
+            ]) }}) as fingerprint
+        from {{ ref('int_identity__records') }} as records
+        join {{ ref('int_identity__record_customers') }} as assignments
+            on assignments.record_key = records.record_key
+        left join shared as shared_email
+            on shared_email.identifier_type = 'email' and shared_email.identifier_value = records.email
+        left join shared as shared_phone
+            on shared_phone.identifier_type = 'phone' and shared_phone.identifier_value = records.phone
+        group by assignments.customer_id
+    ),
+
+    events as (
+        select
+            customer_id,
+            {{ row_fingerprint([
+                dbt.bool_or("event_type = 'order'"),
+                "max(case when event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click') then occurred_at end)",
+            ]) }} as fingerprint
+        from {{ ref('customer_events') }}
+        group by customer_id
+    ),
+
+    consent as (
+        select
+            customer_id,
+            {{ row_fingerprint([
+                dbt.bool_or("channel = 'email_marketing' and status = 'granted'"),
+                dbt.bool_or("channel = 'ads' and status = 'granted'"),
+                dbt.bool_or("signal in ('unsubscribe', 'opt_out')"),
+                dbt.bool_or("channel = 'email_marketing' and signal in ('bounce', 'cleaned')"),
+            ]) }} as fingerprint
+        from {{ ref('customer_consent') }}
+        group by customer_id
+    )
+
+    select
+        records.customer_id,
+        cast({{ row_fingerprint(['records.fingerprint', 'events.fingerprint', 'consent.fingerprint']) }} as hugeint) as fingerprint
+    from records
+    left join events on events.customer_id = records.customer_id
+    left join consent on consent.customer_id = records.customer_id
+{%- endmacro %}
