@@ -142,15 +142,25 @@
 {%- endmacro %}
 
 
-{#- The column naming a row's load when the running test checks only the rows this build wrote,
-    else none (see the top of this file). -#}
-{% macro new_rows_by() -%}
+{#- SQL condition selecting the rows the build wrote, when the running test checks only those:
+    rows of a load that was not complete when the last tested build started (its column is the
+    test's `meta.new_rows_by`, qualified by `alias`); else none (see the top of this file). -#}
+{% macro written_rows_condition(alias=none) -%}
     {%- set column = (config.get('meta') or {}).get('new_rows_by') -%}
-    {%- if column and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH
-        and open_cdp.last_tested_build() is not none -%}
-        {{ return(column) }}
+    {%- if not (column and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH) -%}
+        {{ return(none) }}
     {%- endif -%}
-    {{ return(none) }}
+    {%- set previous = open_cdp.last_tested_build() -%}
+    {%- if previous is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set load_column = (alias ~ '.' if alias else '') ~ column -%}
+    {%- set condition -%}
+    ({{ load_column }} is null or {{ load_column }} not in (
+        select load_id from {{ open_cdp.invocation_loads() }} where invocation_id = '{{ previous }}'
+    ))
+    {%- endset -%}
+    {{ return(condition) }}
 {%- endmacro %}
 
 
@@ -169,15 +179,6 @@
 {%- endmacro %}
 
 
-{#- SQL condition: the row's load was not complete when the last tested build started. -#}
-{% macro written_since_last_tested_build(load_column) -%}
-    ({{ load_column }} is null or {{ load_column }} not in (
-        select load_id from {{ open_cdp.invocation_loads() }}
-        where invocation_id = '{{ open_cdp.last_tested_build() }}'
-    ))
-{%- endmacro %}
-
-
 {#- dbt's `where` config, and for tests with `new_rows_by` (other than the uniqueness tests, which
     restrict their keys themselves) only the rows this build wrote. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
@@ -185,9 +186,9 @@
     {%- if config.get('where') -%}
         {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
     {%- endif -%}
-    {%- set load_column = open_cdp.new_rows_by() -%}
-    {%- if load_column and model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
-        {%- do conditions.append(open_cdp.written_since_last_tested_build(load_column)) -%}
+    {%- set written = open_cdp.written_rows_condition() -%}
+    {%- if written and model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
+        {%- do conditions.append(written) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}

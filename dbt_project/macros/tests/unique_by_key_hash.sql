@@ -36,16 +36,15 @@
 {#- dbt's `unique`: same columns as dbt's, NULL values ignored. dbt dispatches `test_unique` in its own
     namespace, where this project's macros come first (as for dbt.safe_cast, macros/spark). -#}
 {% macro duckdb__test_unique(model, column_name) %}
-    {%- set load_column = open_cdp.new_rows_by() -%}
-    {%- if load_column %}
+    {%- set written = open_cdp.written_rows_condition() -%}
+    {%- if written %}
     {#- Only the keys of the rows this build wrote, each against every row (tested_builds.sql). -#}
     select
         {{ column_name }} as unique_field,
         count(*) as n_records
     from {{ model }}
     where {{ column_name }} in (
-        select {{ column_name }} from {{ model }}
-        where {{ open_cdp.written_since_last_tested_build(load_column) }}
+        select {{ column_name }} from {{ model }} where {{ written }}
     )
     group by {{ column_name }}
     having count(*) > 1
@@ -68,10 +67,10 @@
 {% endmacro %}
 
 {% macro duckdb__test_unique_combination_of_columns(model, combination_of_columns) %}
-    {%- set load_column = open_cdp.new_rows_by() -%}
+    {%- set written = open_cdp.written_rows_condition('written') -%}
     {%- set first_column = combination_of_columns[0] -%}
     select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
-    {% if load_column -%}
+    {% if written -%}
     {#- Only the keys of the rows this build wrote, each against every row (tested_builds.sql).
         A row repeating a written key shares its first column with a written row (NULLs equal),
         which narrows millions of rows to a few before grouping on every column; at M a
@@ -79,7 +78,7 @@
     from {{ model }} as candidates
     where exists (
         select 1 from {{ model }} as written
-        where {{ open_cdp.written_since_last_tested_build('written.' ~ load_column) }}
+        where {{ written }}
             and written.{{ first_column }} is not distinct from candidates.{{ first_column }}
     )
     {% else -%}
