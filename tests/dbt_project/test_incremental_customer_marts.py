@@ -38,7 +38,7 @@ from tests.dbt_project.test_incremental_staging import (
 
 pytestmark = pytest.mark.slow
 
-MARTS = ["customer_source_records", "customer_identifiers", "customers"]
+MARTS = ["customer_source_records", "customer_identifiers", "customers", "customer_consent_history"]
 IDENTITY = ["staging", "+int_identity__record_customers", "+int_identity__links"]
 
 

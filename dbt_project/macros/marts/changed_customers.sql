@@ -1,5 +1,6 @@
 {#-
-  Customer marts rebuilt per customer (customer_source_records, customer_identifiers).
+  Customer marts rebuilt per customer (customers, customer_identifiers, customer_source_records,
+  customer_consent_history).
 
   A mart whose rows of a customer are a function of that customer's input rows only needs, on an
   increment, the customers whose input rows changed: at M about 1% of the records change, and
@@ -74,8 +75,8 @@
 {#- Where a customer mart keeps its input fingerprints: beside the identity models, whose schema
     is not copied to the analysts' serving database. -#}
 {% macro input_fingerprints_relation() -%}
-    {%- set identity = ref('int_identity__record_customers') -%}
-    {{ return(api.Relation.create(database=identity.database, schema=identity.schema, identifier=this.identifier ~ '__input_fingerprints')) }}
+    {%- set schema = generate_schema_name('intermediate', model) | trim -%}
+    {{ return(api.Relation.create(database=this.database, schema=schema, identifier=this.identifier ~ '__input_fingerprints')) }}
 {%- endmacro %}
 
 

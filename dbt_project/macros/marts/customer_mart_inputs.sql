@@ -99,3 +99,21 @@
     left join events on events.customer_id = records.customer_id
     left join consent on consent.customer_id = records.customer_id
 {%- endmacro %}
+
+
+{#- customer_consent_history: the consent signals of the customer's records. -#}
+{% macro customer_consent_history_inputs() -%}
+    select
+        record_customers.customer_id,
+        sum({{ row_fingerprint([
+            'signals.consent_signal_id', 'signals.channel', 'signals.status', 'signals.signal',
+            'signals.source', 'signals.source_table', 'signals.source_record_id',
+            'signals.occurred_at', 'signals.lifts_bounce',
+        ]) }}) as fingerprint
+    from {{ ref('int_consent__signals') }} as signals
+    join {{ ref('customer_source_records') }} as record_customers
+        on record_customers.source = signals.source
+        and record_customers.source_table = signals.person_table
+        and record_customers.source_record_id = signals.person_record_id
+    group by record_customers.customer_id
+{%- endmacro %}

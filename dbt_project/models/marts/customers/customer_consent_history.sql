@@ -13,12 +13,19 @@
       resubscribed_after_bounce  the current opt-in is such a signup, newer than the bounce.
     Rows that are not current say why: superseded (a newer signal decides), lost_tie (same instant
     as a denial that decides), cannot_lift_bounce (an opt-in newer than a bounce that may not
-    re-enable the address). -#}
+    re-enable the address).
+
+    Incremental on DuckDB (Spark rebuilds the table): the precedence is decided per customer and
+    channel, so a run rewrites only the customers whose signals or records changed
+    (macros/marts/changed_customers.sql). -#}
 with
 
 record_customers as (
     {#- The person records' customers, joined once already for customer_source_records. -#}
     select source, source_table, source_record_id, customer_id from {{ ref('customer_source_records') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from {{ changed_customers() }})
+    {%- endif %}
 ),
 
 signals as (
