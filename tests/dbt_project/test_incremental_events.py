@@ -43,9 +43,11 @@ class Builds:
     merged_customers: tuple[str, str]
 
 
-def _pick_two_customers(warehouse: Path) -> tuple[str, str, str, str]:
+def _pick_two_customers(warehouse: Path, buyer_first: bool = False) -> tuple[str, str, str, str]:
     """A customer with email activity (its email) and a buyer who is no Mailchimp member (its
-    phone): joining them breaks no per-customer limit, so the late payment merges them."""
+    phone): joining them breaks no per-customer limit, so the late payment merges them. With
+    `buyer_first`, the buyer's id sorts first, so among ids created in the same run it is the one
+    a merge keeps."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             """
@@ -66,9 +68,11 @@ def _pick_two_customers(warehouse: Path) -> tuple[str, str, str, str]:
                 on p.identifier_type = 'phone' and p.identifier_value like '+84%'
             join buyers on buyers.customer_id = p.customer_id
             where e.identifier_type = 'email' and p.customer_id <> e.customer_id
+                and (not ? or p.customer_id < e.customer_id)
             order by e.customer_id, p.customer_id
             limit 1
-            """
+            """,
+            [buyer_first],
         ).fetchall()
     return rows[0]
 
@@ -146,11 +150,11 @@ def builds(
     return Builds(incremental=warehouse, full=full, merged_customers=(first, second))
 
 
-def _rows(warehouse: Path, query: str) -> list[tuple[object, ...]]:
+def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ...]]:
     """Rows in a fixed order; floats rounded, as sums of the same amounts may differ in the last
     bits with the order DuckDB's threads add them in."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(query).fetchall()
+        rows = con.execute(query, list(params)).fetchall()
     rounded = [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
     return sorted(rounded, key=repr)
 
@@ -188,3 +192,69 @@ def test_a_payment_corrected_to_failed_leaves_no_order_behind(builds: Builds) ->
         f" where source_record_id = '{WITHDRAWN_PAYMENT}'",
     )
     assert orders == [(0,)]
+
+
+@dataclass(frozen=True)
+class StoppedRun:
+    incremental: Path
+    full: Path
+    opener: str
+    survivor: str
+
+
+@pytest.fixture(scope="module")
+def stopped_run(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> StoppedRun:
+    """A late payment merges an email opener into an older buyer in a run that stops after
+    identity, before the marts; the next run also writes assignments (a new buyer), so the
+    merge is no longer among the latest run's, and only then do the marts build."""
+    root = tmp_path_factory.mktemp("stopped_run_events")
+    warehouse = root / "incremental.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    opener, email, buyer, phone = _pick_two_customers(warehouse, buyer_first=True)
+
+    merge = root / "landing_1"
+    national_phone = "0" + phone.removeprefix("+84")
+    write_vnpay_delivery(merge, "transactions_20261103.csv", LATE_PAYMENT, email, national_phone)
+    load_all(merge, warehouse, systems=["vnpay"])
+    _build(warehouse, root / "target", "--select", "+int_identity__record_customers")
+
+    newcomer = root / "landing_2"
+    write_vnpay_delivery(
+        newcomer, "transactions_20261104.csv", WITHDRAWN_PAYMENT, "newcomer@example.vn", ""
+    )
+    load_all(newcomer, warehouse, systems=["vnpay"])
+    _build(warehouse, root / "target")
+
+    full = root / "full.duckdb"
+    shutil.copy(warehouse, full)
+    _build(full, root / "target_full", "--full-refresh", "--select", *EVENT_MODELS)
+    return StoppedRun(incremental=warehouse, full=full, opener=opener, survivor=buyer)
+
+
+def test_the_stopped_run_moved_the_openers_member_and_the_next_run_wrote_assignments(
+    stopped_run: StoppedRun,
+) -> None:
+    """The scenario's premise: without it the test below proves nothing."""
+    runs = _rows(
+        stopped_run.incremental,
+        "select assigned_at, bool_or(record_key like 'mailchimp:members:%' and change_reason ="
+        " 'merge' and previous_customer_id = ? and customer_id = ?)"
+        " from intermediate.int_identity__record_customers"
+        " group by 1 order by 1 desc limit 2",
+        stopped_run.opener,
+        stopped_run.survivor,
+    )
+    assert [moved for _, moved in sorted(runs, key=lambda run: run[0])] == [True, False]
+
+
+def test_activity_merged_by_a_run_that_stopped_before_the_marts_reaches_the_survivor(
+    stopped_run: StoppedRun,
+) -> None:
+    query = "select * from marts.customer_events"
+    assert _rows(stopped_run.incremental, query) == _rows(stopped_run.full, query)
+    retired = _rows(
+        stopped_run.incremental,
+        "select count(*) from marts.customer_events where customer_id = ?",
+        stopped_run.opener,
+    )
+    assert retired == [(0,)]

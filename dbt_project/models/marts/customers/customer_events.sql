@@ -3,17 +3,20 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where source_table <> 'campaign_activity'{% endif %}",
+    pre_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where source_table <> 'campaign_activity'{% endif %}",
+        "{{ create_assignments_seen() }}",
+    ],
+    post_hook="{{ mark_assignments_consumed() }}",
 ) }}
 {#- What customers did, one row per event, in USD: the base for traits and for segment rules
     such as "opened an email 3 times in the last 30 days". Orders are successful payments only.
 
     Incremental, for the email activity only: that is nine events in ten, and each activity is
     immutable, so a run adds the activities of dlt loads this table has not seen (`load_id`) and
-    re-keys those of members whose records were merged or split by the latest identity run that
-    changed any id (a run that changes none writes no assignments, so the same few members are
-    re-keyed again, to the same customers). A new member record needs no such rule: it arrives in
-    a load this table has not seen, which re-keys its activity already. Orders, refunds, leads
+    re-keys those of members whose record got a customer id after the assignments this table last
+    consumed (macros/marts/consumed_assignments.sql: not just the latest identity run's, which
+    would miss the merges of a run that stopped before the marts). Orders, refunds, leads
     and clicks come from keyed records that a correction can withdraw (a charge that turns out
     failed), so they are deleted (pre-hook) and rewritten whole on every run: a few percent of the
     rows, and no event survives its record. On Spark, where plain Parquet tables cannot delete,
@@ -34,8 +37,7 @@ record_customers as (
     select
         record_key, customer_id,
         {%- if incremental %}
-        change_reason in ('merge', 'split')
-            and assigned_at = (select max(assigned_at) from {{ ref('int_identity__record_customers') }})
+        {{ assigned_since_consumed('assigned_at') }}
         {%- else %}
         false
         {%- endif %} as has_new_customer
