@@ -34,8 +34,9 @@
     Writes outside dbt (a hand-made UPDATE) are not rows a build wrote: `dbt test` checks them.
 
     The ledger: `dbt_invocation_log` (one row per writing invocation, marked when it ends) and
-    `dbt_invocation_loads` (the dlt loads complete when it started: the rows it derived from), in
-    the target schema, written by the project's on-run-start and on-run-end hooks.
+    `dbt_invocation_loads` (the dlt loads complete when it started: the rows it derived from; kept
+    for the latest invocation and the one before it only), in the target schema, written by the
+    project's on-run-start and on-run-end hooks.
 -#}
 
 {% macro writing_commands() -%}
@@ -68,6 +69,12 @@
             built_and_tested_everything boolean
         );
         create table if not exists {{ open_cdp.invocation_loads() }} (invocation_id varchar, load_id varchar);
+        {#- Only the previous invocation's loads are ever read: keeping every invocation's would
+            add all loads so far on every run (thousands of rows a day after a year of runs). -#}
+        delete from {{ open_cdp.invocation_loads() }}
+        where invocation_id not in (
+            select invocation_id from {{ open_cdp.invocation_log() }} order by sequence desc limit 1
+        );
         insert into {{ open_cdp.invocation_log() }}
         select
             coalesce(max(sequence), 0) + 1, '{{ invocation_id }}', '{{ flags.WHICH }}',
