@@ -9,7 +9,8 @@ A copy of the built S warehouse goes through three incremental runs:
   3. a customer erased by id, as `cdp forget` deletes it, then a complete run, which must catch up
      on what run 2 changed as well.
 A second copy then rebuilds the marts from scratch (`--full-refresh`) on the same inputs, and both
-must hold the same rows.
+must hold the same rows. A last test changes every column of the marts' input tables, which each
+mart's fingerprint must see when the mart reads it.
 """
 
 from __future__ import annotations
@@ -211,3 +212,98 @@ def test_a_mart_without_fingerprints_is_rebuilt_whole(builds: Builds, tmp_path: 
     for model in MARTS:
         query = f"select * from marts.{model}"
         assert _rows(warehouse, query) == _rows(builds.full, query), model
+
+
+PERTURBED_INPUTS = {
+    "intermediate.int_identity__records": (
+        "join intermediate.int_identity__record_customers as owners"
+        " on owners.record_key = input_rows.record_key"
+    ),
+    "intermediate.int_identity__links": (
+        "join intermediate.int_identity__record_customers as owners"
+        " on owners.record_key = input_rows.record_key"
+    ),
+    "intermediate.int_consent__signals": (
+        "join marts.customer_source_records as owners"
+        " on owners.source = input_rows.source and owners.source_table = input_rows.person_table"
+        " and owners.source_record_id = input_rows.person_record_id"
+    ),
+}
+"""The person-level tables the incremental marts read, each with the join to the customer that
+owns a row."""
+
+
+def _perturb_every_column(warehouse: Path) -> list[str]:
+    """Change one column in one row of each input table, each column in a different customer
+    (one with a single record where there is one), so a change that a mart reads but its
+    fingerprint does not list stays in that customer's old row. A column that is null in every
+    row is left alone. Returns the changed `table.column`s."""
+    changed: list[str] = []
+    used: list[str] = []
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create temporary table record_counts as select customer_id, count(*) as records"
+            " from marts.customer_source_records group by 1"
+        )
+        for table, owners in PERTURBED_INPUTS.items():
+            schema, name = table.split(".")
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+            for column, data_type in columns:
+                target = con.execute(
+                    f"select input_rows.rowid, owners.customer_id from {table} as input_rows"
+                    f" {owners} join record_counts using (customer_id)"
+                    f' where input_rows."{column}" is not null'
+                    "  and list_contains(?, owners.customer_id) is not true"
+                    " order by record_counts.records, owners.customer_id, input_rows.rowid"
+                    " limit 1",
+                    [used],
+                ).fetchone()
+                if target is None:
+                    continue
+                row, customer = target
+                con.execute(
+                    f'update {table} set "{column}" = {_changed_value(column, data_type)}'
+                    " where rowid = ?",
+                    [row],
+                )
+                used.append(customer)
+                changed.append(f"{table}.{column}")
+    return changed
+
+
+def _changed_value(column: str, data_type: str) -> str:
+    quoted = f'"{column}"'
+    if data_type == "BOOLEAN":
+        return f"not {quoted}"
+    if data_type == "TIMESTAMP":
+        return f"{quoted} + interval 1 day"
+    if data_type in ("INTEGER", "BIGINT", "UBIGINT"):
+        return f"{quoted} + 1"
+    return f"{quoted} || '~'"
+
+
+def test_a_change_of_any_input_column_reaches_the_incremental_marts(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    """Each mart's fingerprint lists the input columns it reads (macros/marts/
+    customer_mart_inputs.sql); a column read but not listed would leave a customer's old row
+    behind after an incremental run. Every column of every input table changes, then the
+    incremental run must equal a rebuild from scratch, and the rebuild must differ from before
+    (the changes are visible at all)."""
+    warehouse = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    before = {model: _rows(warehouse, f"select * from marts.{model}") for model in MARTS}
+    assert len(_perturb_every_column(warehouse)) > 30
+    full = tmp_path / "full.duckdb"
+    shutil.copy(warehouse, full)
+    _run(warehouse, tmp_path / "target", MARTS)
+    _run(full, tmp_path / "target_full", MARTS, "--full-refresh")
+    for model in MARTS:
+        query = f"select * from marts.{model}"
+        rebuilt = _rows(full, query)
+        assert rebuilt != before[model], model
+        assert _rows(warehouse, query) == rebuilt, model
