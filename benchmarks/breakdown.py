@@ -81,16 +81,19 @@ def ingestion_parts(
     warehouse: Path,
     sampler: RssSampler,
 ) -> list[Part]:
-    """Per system: the whole load step, then dlt's extract / normalize / load of this run."""
+    """The one load step of every system, then per system the span of its dlt pipeline in this
+    run and dlt's extract / normalize / load (a system's extract overlaps the previous one's
+    load, so the systems' spans add up to more than the step)."""
     import dlt
 
-    parts: list[Part] = []
-    for step, window in sorted(windows.items()):
-        if not step.startswith("load_"):
-            continue
-        system = step.removeprefix("load_")
-        rows = rows_read.get(system, 0)
-        parts.append(_part("ingestion", system, [window], rows, sampler, "Dagster step"))
+    from orchestration.defs.ingest import INGESTION_STEP
+
+    window = windows.get(INGESTION_STEP)
+    if window is None:
+        return []
+    total = sum(rows_read.values())
+    parts = [_part("ingestion", INGESTION_STEP, [window], total, sampler, "Dagster step")]
+    for system, rows in sorted(rows_read.items()):
         pipeline = dlt.attach(
             pipeline_name=f"{warehouse.stem}_{system}",
             pipelines_dir=str(warehouse.parent / ".dlt" / "pipelines"),
@@ -98,11 +101,19 @@ def ingestion_parts(
         trace = pipeline.last_trace
         if trace is None or trace.started_at.timestamp() < window[0]:
             continue  # nothing new to load for this system in this run
-        for step_trace in trace.steps:
-            if step_trace.step in ("extract", "normalize", "load") and step_trace.finished_at:
-                span = (step_trace.started_at.timestamp(), step_trace.finished_at.timestamp())
-                name = f"{system} {step_trace.step}"
-                parts.append(_part("ingestion", name, [span], rows, sampler, "dlt trace"))
+        spans = {
+            step_trace.step: (step_trace.started_at.timestamp(), step_trace.finished_at.timestamp())
+            for step_trace in trace.steps
+            if step_trace.step in ("extract", "normalize", "load") and step_trace.finished_at
+        }
+        if not spans:
+            continue
+        whole = (min(start for start, _ in spans.values()), max(end for _, end in spans.values()))
+        parts.append(_part("ingestion", system, [whole], rows, sampler, "dlt: extract to load"))
+        parts += [
+            _part("ingestion", f"{system} {step}", [span], rows, sampler, "dlt trace")
+            for step, span in spans.items()
+        ]
     return parts
 
 

@@ -22,7 +22,7 @@ import fsspec
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
-from ingestion.landing import LandingFile, LoadedFiles, discover, first_of_each_content
+from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
 from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary
 from ingestion.sources import FILES_TABLE
 from ingestion.suppressed_rows import SuppressionList
@@ -49,7 +49,7 @@ def load_all_to_lake(
         raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     lake_url = str(lake)
     loaded = {system: lake_ledger(lake_url, system) for system in chosen}
-    increments = {system: discover(Path(landing_dir), system, loaded[system]) for system in chosen}
+    increments = discover_all(Path(landing_dir), loaded)
     summaries = []
     for system in chosen:
         files = first_of_each_content(

@@ -22,7 +22,7 @@ import duckdb
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
-from ingestion.landing import LandingFile, LoadedFiles, discover, first_of_each_content
+from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
 from ingestion.sources import FILES_TABLE
 from ingestion.sources.facebook_ads import facebook_ads
 from ingestion.sources.google_ads import google_ads
@@ -84,13 +84,22 @@ class LoadSummary:
 def load_all(
     landing_dir: Path, warehouse: Path, systems: list[str] | None = None
 ) -> list[LoadSummary]:
+    return list(loads(landing_dir, warehouse, systems))
+
+
+def loads(
+    landing_dir: Path, warehouse: Path, systems: list[str] | None = None
+) -> Iterator[LoadSummary]:
+    """Each chosen system's summary, in system order, once every system is read and that
+    system's load has committed: a caller can record the loads that committed before a later
+    one failed."""
     chosen = list(SYSTEMS) if systems is None else list(systems)
     unknown = [system for system in chosen if system not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     landing_dir, warehouse = Path(landing_dir), Path(warehouse)
     loaded = loaded_files(warehouse, chosen)
-    increments = {system: discover(landing_dir, system, loaded[system]) for system in chosen}
+    increments = discover_all(landing_dir, loaded)
     suppression = suppression_list(warehouse)
     with (
         _database_held_open(warehouse),
@@ -106,7 +115,8 @@ def load_all(
             )
             for system in chosen
         ]
-        return [summary.result() for summary in pending]
+        for summary in pending:
+            yield summary.result()
 
 
 @contextmanager

@@ -1,9 +1,15 @@
-"""One ingestion asset per source system, calling the ingestion library.
+"""Ingestion as one multi-asset over every raw table, calling the ingestion library.
 
-Each system is a multi-asset with one key per raw table (`[raw_hubspot, contacts]`), the same keys
-dbt gives its sources, so lineage runs from export files to audiences without a translator. The
-library, not dagster-dlt, runs the loads because it owns what dagster-dlt does not: the file ledger
-(each file loads once), quarantine of malformed rows and the all-or-nothing check of headers.
+Each raw table is an asset keyed like dbt's sources (`[raw_hubspot, contacts]`), so lineage runs
+from export files to audiences without a translator. The library, not dagster-dlt, runs the loads
+because it owns what dagster-dlt does not: the file ledger (each file loads once), quarantine of
+malformed rows and the all-or-nothing check of headers.
+
+All systems load in one step with one `load_all` call: its headers check then spans every file of
+the run, the next system's files are read while DuckDB loads the previous one, and the fixed cost
+of a step (ledger reads, memory release, Dagster's bookkeeping) is paid once instead of per system
+(about 9 s of 43 s at M with one step per system). The asset is subsettable: selecting some
+systems' tables (the landing sensor, the UI, a retry) loads those systems only.
 """
 
 from collections.abc import Iterator
@@ -22,6 +28,8 @@ if TYPE_CHECKING:
     from ingestion.pipelines import LoadSummary
 
 INGESTION_GROUP = "ingestion"
+INGESTION_STEP = "load_landing_files"
+"""The one ingestion step (op) of every run; benchmarks find it under this name."""
 
 RAW_TABLES: dict[str, tuple[str, ...]] = {
     "hubspot": ("contacts", "deals"),
@@ -50,67 +58,77 @@ def raw_keys(systems: list[str] | None = None) -> list[dg.AssetKey]:
     ]
 
 
-def _system_assets(system: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name=f"load_{system}",
-        specs=[
-            dg.AssetSpec(
-                raw_key(system, table),
-                group_name=INGESTION_GROUP,
-                kinds={"dlt", "duckdb"},
-                description=f"`{table}` exports of {system}, loaded from data/landing/{system}/.",
-            )
-            for table in tables
-        ]
-        + [
-            dg.AssetSpec(
-                raw_key(system, DLT_LOADS),
-                group_name=INGESTION_GROUP,
-                kinds={"dlt", "duckdb"},
-                description=f"dlt's ledger of completed loads into raw_{system}.",
-            )
-        ],
-        pool=WAREHOUSE_POOL,
+def _spec(system: str, table: str) -> dg.AssetSpec:
+    description = (
+        f"dlt's ledger of completed loads into raw_{system}."
+        if table == DLT_LOADS
+        else f"`{table}` exports of {system}, loaded from data/landing/{system}/."
     )
-    def load_system(
-        context: AssetExecutionContext, paths: CdpPaths
-    ) -> Iterator[dg.MaterializeResult]:
-        with retry_transient(context):
-            (summary,) = _load(paths, system)
-        release_unused_memory()
-        metadata = {
-            "files_loaded": summary.files,
-            "rows_read": summary.rows_read,
-            "rows_loaded": summary.rows_loaded,
-            "rows_rejected": summary.rows_rejected,
-            "rows_suppressed": summary.rows_suppressed,
-        }
-        context.log.info(f"{system}: {metadata}")
-        for table in tables:
-            yield dg.MaterializeResult(asset_key=raw_key(system, table), metadata=metadata)
-        yield dg.MaterializeResult(asset_key=raw_key(system, DLT_LOADS))
-
-    return load_system
+    return dg.AssetSpec(
+        raw_key(system, table),
+        group_name=INGESTION_GROUP,
+        kinds={"dlt", "duckdb"},
+        description=description,
+    )
 
 
-def _load(paths: CdpPaths, system: str) -> "list[LoadSummary]":
+@dg.multi_asset(
+    name=INGESTION_STEP,
+    specs=[
+        _spec(system, table)
+        for system, tables in RAW_TABLES.items()
+        for table in (*tables, DLT_LOADS)
+    ],
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def load_landing_files(
+    context: AssetExecutionContext, paths: CdpPaths
+) -> Iterator[dg.MaterializeResult]:
+    """Each system with a selected table loads all of its tables (a file feeds several); only
+    the selected ones are reported. Each system's counts go on each of its tables as its load
+    commits, so a later system's failure leaves the earlier ones recorded."""
+    selected = context.selected_asset_keys
+    systems = [
+        system for system in RAW_TABLES if any(key in selected for key in raw_keys([system]))
+    ]
+    with retry_transient(context):
+        for summary in _loads(paths, systems):
+            metadata = {
+                "files_loaded": summary.files,
+                "rows_read": summary.rows_read,
+                "rows_loaded": summary.rows_loaded,
+                "rows_rejected": summary.rows_rejected,
+                "rows_suppressed": summary.rows_suppressed,
+            }
+            context.log.info(f"{summary.system}: {metadata}")
+            for table in RAW_TABLES[summary.system]:
+                if raw_key(summary.system, table) in selected:
+                    yield dg.MaterializeResult(
+                        asset_key=raw_key(summary.system, table), metadata=metadata
+                    )
+            if raw_key(summary.system, DLT_LOADS) in selected:
+                yield dg.MaterializeResult(asset_key=raw_key(summary.system, DLT_LOADS))
+    release_unused_memory()
+
+
+def _loads(paths: CdpPaths, systems: list[str]) -> "Iterator[LoadSummary]":
     """Into the DuckDB warehouse, or on the Spark engine into the Parquet lake."""
     if settings.engine() == "spark":
         from ingestion.lake import load_all_to_lake
         from ingestion.pipelines import suppression_list
 
-        return load_all_to_lake(
+        yield from load_all_to_lake(
             paths.landing(),
             settings.lake_dir(),
-            systems=[system],
+            systems=systems,
             suppression=suppression_list(paths.warehouse()),
         )
-    from ingestion.pipelines import load_all
+        return
+    from ingestion.pipelines import loads
 
-    return load_all(paths.landing(), paths.warehouse(), systems=[system])
+    yield from loads(paths.landing(), paths.warehouse(), systems)
 
 
 def build_ingest_defs() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[_system_assets(system, tables) for system, tables in RAW_TABLES.items()]
-    )
+    return dg.Definitions(assets=[load_landing_files])

@@ -397,6 +397,23 @@ def test_unknown_export_type_fails_naming_the_file_and_loads_nothing(landing, wa
     assert not warehouse.exists()
 
 
+def test_every_header_of_every_system_is_checked_before_any_file_is_hashed(
+    landing, warehouse, monkeypatch
+):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"))
+    write(
+        landing,
+        "google_ads/clicks_20261101.csv",
+        CLICKS_HEADER.replace("click_view.gclid", "gclid"),
+        click("g1"),
+    )
+    hashed = _count_hashed(monkeypatch)
+    with pytest.raises(MissingColumnsError, match=r"google_ads/clicks_20261101\.csv"):
+        load_all(landing, warehouse)
+    assert hashed == []
+    assert not warehouse.exists()
+
+
 def test_empty_and_header_only_files_load_as_zero_rows(landing, warehouse):
     write(landing, "google_ads/clicks_20261101.csv", CLICKS_HEADER)
     write(landing, "google_ads/campaign_performance_20261101.csv")

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from orchestration import settings
-from orchestration.defs.ingest import build_ingest_defs
+from orchestration.defs.ingest import build_ingest_defs, raw_keys
 from orchestration.defs.resources import CdpPaths
 from orchestration.defs.transform import DAGSTER_SPARK_TARGET, DAGSTER_TARGET, cdp_dbt_project
 
@@ -49,10 +49,17 @@ def test_ingestion_on_the_spark_engine_writes_the_lake_and_not_the_warehouse(
     monkeypatch.setenv("CDP_LANDING", str(landing_copy))
     monkeypatch.setenv("CDP_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("CDP_WAREHOUSE", str(tmp_path / "warehouse" / "cdp.duckdb"))
-    load_vnpay = next(
-        asset for asset in build_ingest_defs().assets or [] if asset.node_def.name == "load_vnpay"
+    result = dg.materialize(
+        build_ingest_defs().assets or [],
+        selection=raw_keys(["vnpay"]),
+        resources={"paths": CdpPaths()},
     )
-    result = dg.materialize([load_vnpay], resources={"paths": CdpPaths()})
     assert result.success
     assert list((tmp_path / "lake" / "raw_vnpay" / "transactions").glob("*.parquet"))
+    materialized = {
+        event.step_materialization_data.materialization.asset_key
+        for event in result.get_asset_materialization_events()
+    }
+    assert materialized == set(raw_keys(["vnpay"]))
+    assert not (tmp_path / "lake" / "raw_hubspot").exists()
     assert not (tmp_path / "warehouse" / "cdp.duckdb").exists()
