@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,9 @@ def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[in
     first_line = 1
     with path.open("rb") as handle:
         size = chunk_bytes
-        while True:
-            buffer = buffers.take(size)
+        remaining = os.fstat(handle.fileno()).st_size
+        while remaining > 0:
+            buffer = buffers.take(min(size, remaining))
             count = handle.readinto(buffer)
             if count == 0:
                 return
@@ -33,17 +35,20 @@ def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[in
                 handle.seek(-count, 1)
                 size *= 2
                 continue
-            if cut == 0 or count < size or handle.peek(1) == b"":
+            if cut == 0 or count == remaining:
                 cut = count
             else:
                 handle.seek(cut - count, 1)
+            remaining -= cut
             size = chunk_bytes
             yield first_line, memoryview(buffer)[:cut]
             first_line += buffer.count(b"\n", 0, cut)
 
 
 class _Buffers:
-    """Read buffers handed out again once nothing outside refers to them.
+    """Read buffers handed out again once nothing outside refers to them; a block shorter than a
+    chunk (a small file, a file's end) gets a buffer of its own size, since a new buffer is
+    zero-filled whole.
 
     Reading each block into fresh memory cost a page fault per 4 KB page: 1.9 s of CPU to read
     the 1.9 GB mailchimp activity file against 0.5 s into a buffer used again. A chunk's parse
