@@ -5,12 +5,13 @@ materialization. A scratch dbt project builds both, on DuckDB, from one input mo
 graphs (a long chain whose smallest key sits in the middle, limits broken at several tiers, an
 identifier refused for two types at once, a customer only undone as a whole tier) plus a random
 graph with many refusals of both kinds. Every output row must be identical (the DuckDB model's
-`candidate_hash`, its own bookkeeping, aside).
+`candidate_hash` and `resolved_at`, its own bookkeeping, aside).
 
 The DuckDB model is incremental: after a change of its input it recomputes only the components
 the change touches. Built on a graph, then incrementally on a changed one, it must equal a full
-rebuild on the changed graph row for row; a run without change must recompute nothing; a run that
-fails after the deletion must leave the previous table.
+rebuild on the changed graph row for row (all but `resolved_at`, which only the recomputed
+components' rows renew); a run without change must recompute nothing; a run that fails after the
+deletion must leave the previous table.
 """
 
 from __future__ import annotations
@@ -181,8 +182,11 @@ def warehouse(request: pytest.FixtureRequest) -> Path:
 
 
 PYTHON_OUTPUT = "links_python"
-PYTHON_AS_SQL = "(select * exclude (candidate_hash) from identity.links_python)"
-"""The Python model's rows without its own bookkeeping column, as the SQL twin writes them."""
+PYTHON_ROWS = "(select * exclude (resolved_at) from identity.links_python)"
+"""The Python model's rows without when they were resolved, which a rebuild renews."""
+RESOLVED = "(select record_key, component_key, resolved_at from identity.links_python)"
+PYTHON_AS_SQL = "(select * exclude (candidate_hash, resolved_at) from identity.links_python)"
+"""The Python model's rows without its own bookkeeping columns, as the SQL twin writes them."""
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
@@ -289,6 +293,8 @@ class Increment(NamedTuple):
     runs: list[tuple[int, int]]
     after_failure: list[tuple[object, ...]]
     failure: DbtResult
+    resolved: list[list[tuple[object, ...]]]
+    """(record, component, resolved_at) after the first build, the increment and the rerun."""
 
 
 @pytest.fixture(scope="module")
@@ -301,28 +307,31 @@ def increment(tmp_path_factory: pytest.TempPathFactory) -> Increment:
     warehouse = project.parent / "graphs.duckdb"
     snapshots = []
     _run(project).raise_on_failure()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        resolved = [_rows(con, RESOLVED)]
     _write_candidates(project, _increment(before))
     for _ in range(2):
         _run(project).raise_on_failure()
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            snapshots.append(_rows(con, PYTHON_OUTPUT))
+            snapshots.append(_rows(con, PYTHON_ROWS))
+            resolved.append(_rows(con, RESOLVED))
             sql_rebuilt = _rows(con, "links_sql")
     candidates = project / "models" / "int_identity__link_candidates.sql"
     changed_sql = candidates.read_text()
     candidates.write_text(f"select *, 1 as added_column from ({changed_sql}) as links")
     failure = _run(project, "--select", "int_identity__link_candidates", PYTHON_OUTPUT)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        after_failure = _rows(con, PYTHON_OUTPUT)
+        after_failure = _rows(con, PYTHON_ROWS)
     candidates.write_text(changed_sql)
     _run(
         project, "--full-refresh", "--select", "int_identity__link_candidates", PYTHON_OUTPUT
     ).raise_on_failure()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rebuilt = _rows(con, PYTHON_OUTPUT)
+        rebuilt = _rows(con, PYTHON_ROWS)
         runs = con.execute(
             f"select nodes, links from identity.{PYTHON_OUTPUT}__runs order by finished_at"
         ).fetchall()
-    return Increment(*snapshots, rebuilt, sql_rebuilt, runs, after_failure, failure)
+    return Increment(*snapshots, rebuilt, sql_rebuilt, runs, after_failure, failure, resolved)
 
 
 def test_an_incremental_run_equals_a_full_rebuild_row_for_row(increment: Increment) -> None:
@@ -354,6 +363,23 @@ def test_an_incremental_run_recomputes_only_the_touched_components(increment: In
     assert 0 < incremental < rebuilt
     assert unchanged == (0, 0)
     assert increment.rerun == increment.incremental
+
+
+def test_only_the_recomputed_components_are_resolved_again(increment: Increment) -> None:
+    """int_identity__record_customers reads the rows resolved since it last read the table, and
+    relies on them being whole components, every other row as it was."""
+    first, incremental, rerun = increment.resolved
+    build_time = {resolved_at for _, _, resolved_at in first}
+    renewed = [row for row in incremental if row[2] not in build_time]
+    kept = [row for row in incremental if row[2] in build_time]
+    renewed_components = {component for _, component, _ in renewed}
+    assert len(build_time) == 1
+    assert renewed and kept
+    assert len({resolved_at for _, _, resolved_at in renewed}) == 1
+    assert min(row[2] for row in renewed) > max(build_time)
+    assert not renewed_components & {component for _, component, _ in kept}
+    assert set(kept) <= set(first)
+    assert rerun == incremental
 
 
 def test_a_failed_incremental_run_leaves_the_previous_table(increment: Increment) -> None:

@@ -35,6 +35,8 @@ against 21.2-21.8 s for the full computation, measured in the same minutes). Eac
 the hash of its candidate row (`candidate_hash`), which is how a run finds the change without
 comparing text; see `_forget_affected`. The deletion of the affected rows and dbt's append of
 their new rows are one transaction (see `model`), so a failed run leaves the previous table.
+Each row also keeps when it was resolved (`resolved_at`, see `_RUN`): only the recomputed
+components' rows get a new one, which is how int_identity__record_customers reads only those.
 The first build and `--full-refresh` compute everything.
 """
 
@@ -311,7 +313,8 @@ select
         else 'refused'
     end as link_status,
     refused.reason as refusal_reason,
-    hash(c) as candidate_hash
+    hash(c) as candidate_hash,
+    (select resolved_at from lp_run) as resolved_at
 from lp_candidates as c
 join lp_records as records on records.record_h = hash(c.record_key)
 join lp_component_keys as k on k.component = records.component
@@ -362,6 +365,20 @@ def _limits(
         limited[identifier[limited_type == position]] = True
         limits.append(Limit(name, most, np.flatnonzero(limited)))
     return limits
+
+
+_RUN = "create or replace temp table lp_run as select {resolved_at} as resolved_at"
+"""When this build resolved the rows it writes (UTC): later than every stored row's, so
+int_identity__record_customers finds the records whose component was recomputed since it last
+read the table (`resolved_at` above the newest one it consumed) without reading all 10M links.
+An incremental run takes the clock or, should the clock have gone back, just after the newest
+stored row."""
+
+_NOW = "cast(get_current_timestamp() at time zone 'UTC' as timestamp)"
+
+_AFTER_STORED = (
+    "greatest(" + _NOW + ", (select max(resolved_at) from {this}) + interval 1 microsecond)"
+)
 
 
 def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None:
@@ -430,10 +447,14 @@ def model(dbt: Any, session: Any) -> Any:
         on_schema_change="fail",
         post_hook="reset disabled_compression_methods",
     )
+    this = f"{dbt.this.schema}.{dbt.this.identifier}"
+    session.execute(
+        _RUN.format(resolved_at=_AFTER_STORED.format(this=this) if dbt.is_incremental else _NOW)
+    )
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
     session.execute(_UNLINKED)
     if dbt.is_incremental:
-        _forget_affected(session, f"{dbt.this.schema}.{dbt.this.identifier}")
+        _forget_affected(session, this)
         session.register("lp_candidates", session.table("lp_affected_candidates"))
         session.execute(_UNLINKED)
     types = [(name, int(most)) for name, most in session.sql(_LIMITED_TYPES).fetchall()]
@@ -478,6 +499,6 @@ def model(dbt: Any, session: Any) -> Any:
     )
     session.execute(_COMPONENT_KEYS)
     counts = [len(nodes.hashes), len(link_rows), len(refused), len(np.unique(tiers))]
-    _record_run(session, f"{dbt.this.schema}.{dbt.this.identifier}__runs", counts, result.passes)
+    _record_run(session, f"{this}__runs", counts, result.passes)
     session.execute(_STORE_TEXT_PLAIN)
     return session.sql(_OUTPUT)
