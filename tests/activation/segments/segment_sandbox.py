@@ -105,6 +105,7 @@ def write_sandbox(
     shutil.copy(DBT_PROJECT / "dbt_project.yml", root / "dbt_project.yml")
     shutil.copy(DBT_PROJECT / "profiles.yml", root / "profiles.yml")
     shutil.copytree(DBT_PROJECT / "macros", root / "macros")
+    shutil.copytree(DBT_PROJECT / "tests" / "generic", root / "tests" / "generic")
     shutil.copytree(
         DBT_PROJECT / "models" / "segments",
         root / "models" / "segments",

@@ -71,7 +71,26 @@ def test_generated_properties_carry_owner_tag_and_enforced_contract(tmp_path: Pa
     model = next(m for m in properties["models"] if m["name"] == "recent_vn")
     assert model["config"]["meta"]["owner"] == "growth"
     assert model["config"]["contract"] == {"enforced": True}
-    assert model["columns"][0]["data_tests"] == ["unique", "not_null"]
+
+
+def test_members_are_tested_once_in_the_union_of_segments(tmp_path: Path) -> None:
+    root = _project(tmp_path, [SPEC])
+    compile_project(root)
+    properties = yaml.safe_load((root / GENERATED_DIR / "_generated__models.yml").read_text())
+    models = {m["name"]: m for m in properties["models"]}
+    union = models["int_segment_members_unioned"]
+    assert "data_tests" not in models["recent_vn"]["columns"][0]
+    assert union["data_tests"] == [
+        {
+            "unique_combination_of_columns": {
+                "arguments": {"combination_of_columns": ["segment", "customer_id"]}
+            }
+        }
+    ]
+    assert {c["name"]: c["data_tests"] for c in union["columns"]} == {
+        "segment": ["not_null"],
+        "customer_id": ["not_null"],
+    }
 
 
 def test_project_without_specs_compiles_without_mart_contracts(tmp_path: Path) -> None:
