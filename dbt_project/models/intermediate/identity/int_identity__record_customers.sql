@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='fail', full_refresh=false,
-    pre_hook="{{ create_links_consumed() }}", post_hook="{{ mark_links_consumed() }}",
+    pre_hook="{{ create_consumed_mark('links_consumed', 'resolved_at', reads_links_since_consumed()) }}",
+    post_hook="{{ move_consumed_mark('links_consumed', 'resolved_at', ref('int_identity__links'), target.type == 'duckdb') }}",
 ) }}
 {#- Stable customer ids. Components are recomputed from scratch on every run; this table carries
     the ids over from the previous run (its own previous state):
@@ -18,8 +19,8 @@
 
     On an incremental DuckDB run only the components that can change are read (at M about 0.2M
     of the 10M links and of the 3.1M previous rows, instead of all of them). A component
-    int_identity__links has not recomputed since this model last read it (macros/identity/
-    consumed_links.sql) holds the same records as then, all with the one id this model gave it,
+    int_identity__links has not recomputed since this model last read it (macros/incremental/
+    consumed_marks.sql) holds the same records as then, all with the one id this model gave it,
     and no other component holds a record of that id: it keeps its id and writes nothing, unless
     a record that id once had (history of a record no longer ingested, now ingested again) sits
     in a recomputed component and claims the id too. So the model reads the recomputed records
@@ -35,7 +36,7 @@ with
 resolved as (
     select distinct record_key, component_key
     from {{ ref('int_identity__links') }}
-    where {{ resolved_since_consumed('resolved_at') }}
+    where {{ consumed_since('resolved_at', 'links_consumed') }}
 ),
 
 previous as (

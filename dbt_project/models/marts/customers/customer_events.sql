@@ -5,9 +5,9 @@
     on_schema_change='append_new_columns',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where source_table <> 'campaign_activity'{% endif %}",
-        "{{ create_assignments_seen() }}",
+        "{{ create_consumed_mark('assignments_seen', 'assigned_at', is_incremental()) }}",
     ],
-    post_hook="{{ mark_assignments_consumed() }}",
+    post_hook="{{ move_consumed_mark('assignments_seen', 'assigned_at', ref('int_identity__record_customers'), config.get('materialized') == 'incremental') }}",
 ) }}
 {#- What customers did, one row per event, in USD: the base for traits and for segment rules
     such as "opened an email 3 times in the last 30 days". Orders are successful payments only.
@@ -15,7 +15,7 @@
     Incremental, for the email activity only: that is nine events in ten, and each activity is
     immutable, so a run adds the activities of dlt loads this table has not seen (`load_id`) and
     re-keys those of members whose record got a customer id after the assignments this table last
-    consumed (macros/marts/consumed_assignments.sql: not just the latest identity run's, which
+    consumed (macros/incremental/consumed_marks.sql: not just the latest identity run's, which
     would miss the merges of a run that stopped before the marts). Orders, refunds, leads
     and clicks come from keyed records that a correction can withdraw (a charge that turns out
     failed), so they are deleted (pre-hook) and rewritten whole on every run: a few percent of the
@@ -37,7 +37,7 @@ record_customers as (
     select
         record_key, customer_id,
         {%- if incremental %}
-        {{ assigned_since_consumed('assigned_at') }}
+        {{ consumed_since('assigned_at', 'assignments_seen') }}
         {%- else %}
         false
         {%- endif %} as has_new_customer

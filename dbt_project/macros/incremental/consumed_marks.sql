@@ -1,0 +1,49 @@
+{#-
+  What an incremental model has consumed of an upstream table whose rows carry the run that
+  wrote them (a timestamp column).
+
+  "Written by the latest run" is not enough: a run that stops after the upstream model and before
+  this one leaves its rows for the next run, and if that run writes rows too, the latest run's
+  no longer include them. So the model keeps, beside it in the intermediate schema (not served),
+  the newest value of that column it has consumed: `<model>__<mark>`, one row. It reads the
+  upstream rows newer than the mark, and a post-hook moves the mark to the newest upstream row.
+  Hooks run in the model's transaction, so the mark moves only with the rows it stands for. With
+  no mark yet (the first run after the model began keeping one) every upstream row is new.
+
+  Used by int_identity__record_customers (the links' `resolved_at`, mark `links_consumed`) and
+  customer_events (the assignments' `assigned_at`, mark `assignments_seen`).
+-#}
+
+{% macro consumed_mark_relation(mark) -%}
+    {%- set schema = generate_schema_name('intermediate', model) | trim -%}
+    {{ return(api.Relation.create(database=this.database, schema=schema, identifier=this.identifier ~ '__' ~ mark)) }}
+{%- endmacro %}
+
+
+{#- Condition on `column`: newer than what the model has consumed. Only after the pre-hook
+    `create_consumed_mark` made sure the mark exists. -#}
+{% macro consumed_since(column, mark) -%}
+    {{ column }} > coalesce(
+        (select max({{ column }}) from {{ consumed_mark_relation(mark) }}),
+        cast('0001-01-01' as {{ dbt.type_timestamp() }})
+    )
+{%- endmacro %}
+
+
+{#- Pre-hook: a run that reads the mark (`reads_mark`) needs it, which a table built before it
+    kept one lacks. -#}
+{% macro create_consumed_mark(mark, column, reads_mark) -%}
+    {%- if reads_mark -%}
+        create table if not exists {{ consumed_mark_relation(mark) }} ({{ column }} {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook: every row `upstream` holds now has been consumed. `keeps_mark`: false where the
+    model is rebuilt whole every run (Spark) and never reads a mark. -#}
+{% macro move_consumed_mark(mark, column, upstream, keeps_mark) -%}
+    {%- if keeps_mark -%}
+        create or replace table {{ consumed_mark_relation(mark) }} as
+        select max({{ column }}) as {{ column }} from {{ upstream }}
+    {%- endif -%}
+{%- endmacro %}
