@@ -85,3 +85,11 @@ def built_warehouse(
         ).raise_on_failure()
 
     return build_once("built_warehouse", _build) / "cdp.duckdb"
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the built sample warehouse, for tests that change it."""
+    copy = tmp_path / "cdp.duckdb"
+    shutil.copy(built_warehouse, copy)
+    return copy

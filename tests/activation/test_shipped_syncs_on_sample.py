@@ -3,7 +3,6 @@ the files sync delivers exactly the consented segment members."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,18 +17,11 @@ pytestmark = pytest.mark.slow
 SHIPPED = Path(__file__).resolve().parents[2] / "activation" / "config"
 
 
-@pytest.fixture
-def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "cdp.duckdb"
-    shutil.copy(built_warehouse, copy)
-    return copy
-
-
-def test_every_shipped_sync_plans_against_the_real_marts(warehouse: Path):
+def test_every_shipped_sync_plans_against_the_real_marts(warehouse_copy: Path):
     config = load_config(SHIPPED)
     for sync in config.syncs:
-        result = run_sync(warehouse, config, sync.name, SecretResolver({}), dry_run=True)
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        result = run_sync(warehouse_copy, config, sync.name, SecretResolver({}), dry_run=True)
+        with duckdb.connect(str(warehouse_copy), read_only=True) as con:
             members = con.execute(
                 "select count(*) from marts.segment_memberships where segment = ?", [sync.segment]
             ).fetchone()[0]
@@ -37,12 +29,12 @@ def test_every_shipped_sync_plans_against_the_real_marts(warehouse: Path):
         assert planned >= members > 0 or members == 0, sync.name
 
 
-def test_files_sync_of_the_sample_delivers_the_segment(warehouse: Path, tmp_path: Path):
+def test_files_sync_of_the_sample_delivers_the_segment(warehouse_copy: Path, tmp_path: Path):
     config = load_config(SHIPPED)
     config.destinations["marketing_files"]["output_dir"] = str(tmp_path / "files")
-    result = run_sync(warehouse, config, "vip_customers_files", SecretResolver({}))
+    result = run_sync(warehouse_copy, config, "vip_customers_files", SecretResolver({}))
     snapshot = pq.read_table(tmp_path / "files" / "vip_customers_files" / "snapshot.parquet")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         expected = {
             row[0]
             for row in con.execute(
@@ -51,5 +43,5 @@ def test_files_sync_of_the_sample_delivers_the_segment(warehouse: Path, tmp_path
         }
     assert set(snapshot.column("customer_id").to_pylist()) == expected
     assert result.added == len(expected)
-    again = run_sync(warehouse, config, "vip_customers_files", SecretResolver({}))
+    again = run_sync(warehouse_copy, config, "vip_customers_files", SecretResolver({}))
     assert (again.added, again.updated, again.removed) == (0, 0, 0)

@@ -14,7 +14,6 @@ which checks every row, must fail them too.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -44,15 +43,8 @@ ORPHAN = (
 )
 
 
-@pytest.fixture
-def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "cdp.duckdb"
-    shutil.copy(built_warehouse, copy)
-    return copy
-
-
-def plant_defects(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse)) as con:
+def plant_defects(warehouse_copy: Path) -> None:
+    with duckdb.connect(str(warehouse_copy)) as con:
         con.execute(
             "insert into raw_mailchimp._dlt_loads (load_id, schema_name, status, inserted_at) "
             "values (?, 'mailchimp', 0, now())",
@@ -82,11 +74,11 @@ def plant_defects(warehouse: Path) -> None:
         )
 
 
-def build(warehouse: Path, target: Path, *extra: str) -> dict[str, dict]:
+def build(warehouse_copy: Path, target: Path, *extra: str) -> dict[str, dict]:
     """`dbt build` of the planted models; dbt's results of their data tests, by test name."""
     result = run_dbt(
         ["build", "--select", *MODELS, "--exclude", "test_type:unit", *extra],
-        warehouse,
+        warehouse_copy,
         target_dir=target,
         dbt_vars={"as_of": SAMPLE_AS_OF},
     )
@@ -95,8 +87,8 @@ def build(warehouse: Path, target: Path, *extra: str) -> dict[str, dict]:
     return {r["unique_id"].split(".")[2]: r for r in results if r["unique_id"].startswith("test.")}
 
 
-def last_build_tested_everything(warehouse: Path) -> bool:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def last_build_tested_everything(warehouse_copy: Path) -> bool:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         row = con.execute(
             "select built_and_tested_everything from main.dbt_invocation_log "
             "order by sequence desc limit 1"
@@ -105,12 +97,12 @@ def last_build_tested_everything(warehouse: Path) -> bool:
 
 
 def test_an_incremental_build_fails_on_the_defects_of_the_rows_it_wrote(
-    warehouse: Path, tmp_path: Path
+    warehouse_copy: Path, tmp_path: Path
 ) -> None:
-    assert last_build_tested_everything(warehouse)
-    plant_defects(warehouse)
+    assert last_build_tested_everything(warehouse_copy)
+    plant_defects(warehouse_copy)
 
-    tests = build(warehouse, tmp_path / "target")
+    tests = build(warehouse_copy, tmp_path / "target")
 
     assert {name: tests[name]["status"] for name in [*RESTRICTED, ORPHAN]} == dict.fromkeys(
         [*RESTRICTED, ORPHAN], "fail"
@@ -120,34 +112,34 @@ def test_an_incremental_build_fails_on_the_defects_of_the_rows_it_wrote(
 
 
 def test_a_full_refresh_build_checks_every_row_and_fails_too(
-    warehouse: Path, tmp_path: Path
+    warehouse_copy: Path, tmp_path: Path
 ) -> None:
-    plant_defects(warehouse)
+    plant_defects(warehouse_copy)
 
-    tests = build(warehouse, tmp_path / "target", "--full-refresh")
+    tests = build(warehouse_copy, tmp_path / "target", "--full-refresh")
 
     assert {name: tests[name]["status"] for name in RESTRICTED} == dict.fromkeys(RESTRICTED, "fail")
     assert not any("dbt_invocation_loads" in tests[name]["compiled_code"] for name in RESTRICTED)
 
 
 def test_after_a_build_that_did_not_test_everything_every_row_is_checked(
-    warehouse: Path, tmp_path: Path
+    warehouse_copy: Path, tmp_path: Path
 ) -> None:
     """A selected build does not vouch for the rows it wrote: the next build checks them all,
     the untouched ones included."""
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse_copy)) as con:
         con.execute(
             "insert into staging.stg_mailchimp__campaign_activities "
             "select * from staging.stg_mailchimp__campaign_activities limit 1"
         )
     run_dbt(
         ["run", "--select", "int_identity__identifier_rules"],
-        warehouse,
+        warehouse_copy,
         target_dir=tmp_path / "run",
         dbt_vars={"as_of": SAMPLE_AS_OF},
     ).raise_on_failure()
-    assert not last_build_tested_everything(warehouse)
+    assert not last_build_tested_everything(warehouse_copy)
 
-    tests = build(warehouse, tmp_path / "target")
+    tests = build(warehouse_copy, tmp_path / "target")
 
     assert tests["unique_stg_mailchimp__campaign_activities_activity_id"]["status"] == "fail"

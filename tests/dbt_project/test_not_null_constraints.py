@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -84,13 +83,6 @@ def test_spark_still_runs_every_not_null_test(tmp_path: Path) -> None:
     assert CHECK not in spark_manifest["nodes"]
 
 
-@pytest.fixture
-def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "cdp.duckdb"
-    shutil.copy(built_warehouse, copy)
-    return copy
-
-
 PLACEHOLDERS = {
     "VARCHAR": "'x'",
     "BOOLEAN": "true",
@@ -116,11 +108,11 @@ def row_of_placeholders(con: duckdb.DuckDBPyConnection, schema: str, table: str)
 
 @pytest.mark.slow
 def test_the_built_warehouse_refuses_a_null_in_every_declared_column(
-    warehouse: Path, tmp_path: Path
+    warehouse_copy: Path, tmp_path: Path
 ) -> None:
     declared = declared_not_null(parsed_manifest(tmp_path))
     assert len(declared) >= 40
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse_copy)) as con:
         for schema, table, column in declared:
             row = row_of_placeholders(con, schema, table)
             con.execute(f"insert into {schema}.{table} {row}")
@@ -131,10 +123,10 @@ def test_the_built_warehouse_refuses_a_null_in_every_declared_column(
                 )
 
 
-def build(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
+def build(warehouse_copy: Path, target: Path, *args: str) -> dict[str, dict]:
     """A `dbt build` that must fail; dbt's results by node name."""
     result = run_dbt(
-        ["build", *args], warehouse, target_dir=target, dbt_vars={"as_of": SAMPLE_AS_OF}
+        ["build", *args], warehouse_copy, target_dir=target, dbt_vars={"as_of": SAMPLE_AS_OF}
     )
     assert not result.success, result.output[-3000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -144,11 +136,11 @@ def build(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("full_refresh", [False, True])
 def test_a_null_an_incremental_mart_would_write_fails_the_build(
-    warehouse: Path, tmp_path: Path, full_refresh: bool
+    warehouse_copy: Path, tmp_path: Path, full_refresh: bool
 ) -> None:
     """An order whose record lost its customer id (a defect upstream) becomes an event without
     one: customer_events, rewriting the orders on every run, must fail and keep its rows."""
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse_copy)) as con:
         record_key = con.execute(
             "select event_id from marts.customer_events where event_type = 'order' limit 1"
         ).fetchone()[0]
@@ -160,7 +152,7 @@ def test_a_null_an_incremental_mart_would_write_fails_the_build(
         events_before = con.execute("select count(*) from marts.customer_events").fetchone()
 
     results = build(
-        warehouse,
+        warehouse_copy,
         tmp_path / "target",
         "--select",
         "customer_events",
@@ -172,7 +164,7 @@ def test_a_null_an_incremental_mart_would_write_fails_the_build(
     events = results["customer_events"]
     assert events["status"] == "error"
     assert re.search(NOT_NULL_FAILED.format("customer_events", "customer_id"), events["message"])
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         assert con.execute("select count(*) from marts.customer_events").fetchone() == events_before
         assert con.execute(
             "select count(*) from marts.customer_events where customer_id is null"
@@ -180,10 +172,12 @@ def test_a_null_an_incremental_mart_would_write_fails_the_build(
 
 
 @pytest.mark.slow
-def test_a_null_a_table_mart_would_write_fails_the_build(warehouse: Path, tmp_path: Path) -> None:
+def test_a_null_a_table_mart_would_write_fails_the_build(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
     """A membership spell without a start (history is not contracted to be complete) makes a
     current membership without entered_at: segment_memberships must fail and stay as it was."""
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse_copy)) as con:
         con.execute(
             "update marts.segment_membership_history set valid_from = null "
             "where (segment, customer_id) in (select (segment, customer_id) "
@@ -192,7 +186,7 @@ def test_a_null_a_table_mart_would_write_fails_the_build(warehouse: Path, tmp_pa
         before = con.execute("select count(*) from marts.segment_memberships").fetchone()
 
     results = build(
-        warehouse,
+        warehouse_copy,
         tmp_path / "target",
         "--select",
         "segment_memberships",
@@ -205,22 +199,22 @@ def test_a_null_a_table_mart_would_write_fails_the_build(warehouse: Path, tmp_pa
     assert re.search(
         NOT_NULL_FAILED.format("segment_memberships", "entered_at"), memberships["message"]
     )
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         assert con.execute("select count(*) from marts.segment_memberships").fetchone() == before
 
 
 @pytest.mark.slow
 def test_a_table_without_its_declared_constraints_fails_the_check(
-    warehouse: Path, tmp_path: Path
+    warehouse_copy: Path, tmp_path: Path
 ) -> None:
     """A table created before its columns gained the constraints (here: recreated without them)
     would accept NULLs: the check names each of its unenforced columns."""
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("create or replace table marts.customer_traits as from marts.customer_traits")
 
     target = tmp_path / "target"
     result = run_dbt(
-        ["test", "--select", "not_null_constraints_are_enforced"], warehouse, target_dir=target
+        ["test", "--select", "not_null_constraints_are_enforced"], warehouse_copy, target_dir=target
     )
 
     assert not result.success

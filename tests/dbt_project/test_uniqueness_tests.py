@@ -8,7 +8,6 @@ dbt treats them: `unique` ignores NULL values, a combination of columns compares
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -24,10 +23,10 @@ ACTIVITIES = "staging.stg_mailchimp__campaign_activities"
 LINKS = "intermediate.int_identity__links"
 
 
-def run_uniqueness_tests(warehouse: Path, target: Path) -> DbtResult:
+def run_uniqueness_tests(warehouse_copy: Path, target: Path) -> DbtResult:
     return run_dbt(
         ["test", "--select", UNIQUE_ACTIVITY_ID, UNIQUE_LINK, "--store-failures"],
-        warehouse,
+        warehouse_copy,
         target_dir=target,
     )
 
@@ -42,17 +41,17 @@ def data_test_results(target: Path) -> dict[str, dict]:
     }
 
 
-def stored_failures(warehouse: Path, target: Path) -> dict[str, set[tuple]]:
+def stored_failures(warehouse_copy: Path, target: Path) -> dict[str, set[tuple]]:
     """Failing rows dbt stored, by test name."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         return {
             name: set(con.execute(f"select * from {result['relation_name']}").fetchall())
             for name, result in data_test_results(target).items()
         }
 
 
-def plain_duplicates(warehouse: Path, table: str, key: str, where: str = "true") -> set[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def plain_duplicates(warehouse_copy: Path, table: str, key: str, where: str = "true") -> set[tuple]:
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         return set(
             con.execute(
                 f"select {key}, count(*) from {table} where {where} "
@@ -61,24 +60,19 @@ def plain_duplicates(warehouse: Path, table: str, key: str, where: str = "true")
         )
 
 
-@pytest.fixture
-def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "cdp.duckdb"
-    shutil.copy(built_warehouse, copy)
-    return copy
-
-
-def test_they_pass_on_unique_keys_and_use_the_hashed_sql(warehouse: Path, tmp_path: Path) -> None:
+def test_they_pass_on_unique_keys_and_use_the_hashed_sql(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "target"
-    result = run_uniqueness_tests(warehouse, target)
+    result = run_uniqueness_tests(warehouse_copy, target)
 
     assert result.success, result.output[-3000:]
     results = data_test_results(target)
     assert all("repeated_hashes" in results[test]["compiled_code"] for test in results)
 
 
-def test_they_fail_on_exactly_the_repeated_keys(warehouse: Path, tmp_path: Path) -> None:
-    with duckdb.connect(str(warehouse)) as con:
+def test_they_fail_on_exactly_the_repeated_keys(warehouse_copy: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(warehouse_copy)) as con:
         # A key twice, another three times, and NULL activity ids that `unique` must ignore.
         first_ids = f"select activity_id from {ACTIVITIES} order by activity_id limit 2"
         con.execute(
@@ -113,16 +107,16 @@ def test_they_fail_on_exactly_the_repeated_keys(warehouse: Path, tmp_path: Path)
         )
     target = tmp_path / "target"
 
-    result = run_uniqueness_tests(warehouse, target)
+    result = run_uniqueness_tests(warehouse_copy, target)
 
     assert not result.success
-    failures = stored_failures(warehouse, target)
+    failures = stored_failures(warehouse_copy, target)
     activity_failures = failures[UNIQUE_ACTIVITY_ID]
     assert activity_failures == plain_duplicates(
-        warehouse, ACTIVITIES, "activity_id", "activity_id is not null"
+        warehouse_copy, ACTIVITIES, "activity_id", "activity_id is not null"
     )
     assert sorted(count for _, count in activity_failures) == [2, 3]
     link_failures = failures[UNIQUE_LINK]
-    assert link_failures == plain_duplicates(warehouse, LINKS, "record_key, identifier_key")
+    assert link_failures == plain_duplicates(warehouse_copy, LINKS, "record_key, identifier_key")
     assert len(link_failures) == 2
     assert any(record_key is None for record_key, _, _ in link_failures)
