@@ -90,14 +90,18 @@ def load_all(
 def loads(
     landing_dir: Path, warehouse: Path, systems: list[str] | None = None
 ) -> Iterator[LoadSummary]:
-    """Each chosen system's summary, in system order, once every system is read and that
-    system's load has committed: a caller can record the loads that committed before a later
-    one failed."""
+    """Each chosen system's summary, in system order, once its load has committed.
+
+    A failure (an extract, a load) is raised after the summaries of every load that committed,
+    the loads queued after a failed one included, so a caller records all that the run changed.
+    A load that failed leaves its package in dlt's working folder: the next run loads it before
+    looking for new files (`_finish_failed_loads`)."""
     chosen = list(SYSTEMS) if systems is None else list(systems)
     unknown = [system for system in chosen if system not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     landing_dir, warehouse = Path(landing_dir), Path(warehouse)
+    _finish_failed_loads(warehouse, chosen)
     loaded = loaded_files(warehouse, chosen)
     increments = discover_all(landing_dir, loaded)
     suppression = suppression_list(warehouse)
@@ -105,18 +109,42 @@ def loads(
         _database_held_open(warehouse),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp-load") as loader,
     ):
-        pending = [
-            _extract_system(
-                system,
-                [file for file in increments[system] if file.sha256 not in loaded[system].contents],
-                warehouse,
-                suppression,
-                loader,
-            )
-            for system in chosen
-        ]
+        pending: list[Future[LoadSummary]] = []
+        extract_failure: Exception | None = None
+        for system in chosen:
+            try:
+                pending.append(
+                    _extract_system(
+                        system,
+                        [f for f in increments[system] if f.sha256 not in loaded[system].contents],
+                        warehouse,
+                        suppression,
+                        loader,
+                    )
+                )
+            except Exception as failure:
+                extract_failure = failure
+                break
+        load_failure: BaseException | None = None
         for summary in pending:
-            yield summary.result()
+            failure = summary.exception()
+            if failure is None:
+                yield summary.result()
+            elif load_failure is None:
+                load_failure = failure
+        if load_failure is not None or extract_failure is not None:
+            raise load_failure or extract_failure
+
+
+def _finish_failed_loads(warehouse: Path, systems: list[str]) -> None:
+    """Load the packages a failed load left, as `dlt.Pipeline.run` does before extracting: their
+    files then are in the ledger, where a new extract of the same files would load them twice."""
+    if not warehouse.exists():
+        return
+    for system in systems:
+        pipeline = pipeline_for(system, warehouse)
+        if pipeline.has_pending_data:
+            pipeline.load().raise_on_failed_jobs()
 
 
 @contextmanager

@@ -63,9 +63,21 @@ class _Buffers:
 
     def take(self, size: int) -> bytearray:
         for buffer in self._kept:
-            # the pool's list, this loop's name and getrefcount's own argument
-            if len(buffer) == size and sys.getrefcount(buffer) == 3:
+            if len(buffer) == size and sys.getrefcount(buffer) == _UNSHARED:
                 return buffer
         buffer = bytearray(size)
         self._kept = [*self._kept[-(KEPT_BUFFERS - 1) :], buffer]
         return buffer
+
+
+def _references_when_unshared() -> int:
+    """What `_Buffers.take` counts for a buffer only the pool holds: measured on one held the
+    same way (a list, a loop's name, getrefcount's argument), since how many of those references
+    the interpreter counts differs between Python versions."""
+    kept = [bytearray()]
+    for buffer in kept:
+        references = sys.getrefcount(buffer)
+    return references
+
+
+_UNSHARED = _references_when_unshared()

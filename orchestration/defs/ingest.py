@@ -58,14 +58,16 @@ def raw_keys(systems: list[str] | None = None) -> list[dg.AssetKey]:
     ]
 
 
-def _spec(system: str, table: str) -> dg.AssetSpec:
+def _spec(key: dg.AssetKey) -> dg.AssetSpec:
+    dataset, table = key.path
+    system = dataset.removeprefix("raw_")
     description = (
-        f"dlt's ledger of completed loads into raw_{system}."
+        f"dlt's ledger of completed loads into {dataset}."
         if table == DLT_LOADS
         else f"`{table}` exports of {system}, loaded from data/landing/{system}/."
     )
     return dg.AssetSpec(
-        raw_key(system, table),
+        key,
         group_name=INGESTION_GROUP,
         kinds={"dlt", "duckdb"},
         description=description,
@@ -74,11 +76,7 @@ def _spec(system: str, table: str) -> dg.AssetSpec:
 
 @dg.multi_asset(
     name=INGESTION_STEP,
-    specs=[
-        _spec(system, table)
-        for system, tables in RAW_TABLES.items()
-        for table in (*tables, DLT_LOADS)
-    ],
+    specs=[_spec(key) for key in raw_keys()],
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
@@ -86,30 +84,30 @@ def load_landing_files(
     context: AssetExecutionContext, paths: CdpPaths
 ) -> Iterator[dg.MaterializeResult]:
     """Each system with a selected table loads all of its tables (a file feeds several); only
-    the selected ones are reported. Each system's counts go on each of its tables as its load
-    commits, so a later system's failure leaves the earlier ones recorded."""
+    the selected ones are reported. Each system's counts go on each of its tables once its load
+    commits, and every load that committed is reported even when another system's fails."""
     selected = context.selected_asset_keys
     systems = [
         system for system in RAW_TABLES if any(key in selected for key in raw_keys([system]))
     ]
-    with retry_transient(context):
-        for summary in _loads(paths, systems):
-            metadata = {
-                "files_loaded": summary.files,
-                "rows_read": summary.rows_read,
-                "rows_loaded": summary.rows_loaded,
-                "rows_rejected": summary.rows_rejected,
-                "rows_suppressed": summary.rows_suppressed,
-            }
-            context.log.info(f"{summary.system}: {metadata}")
-            for table in RAW_TABLES[summary.system]:
-                if raw_key(summary.system, table) in selected:
-                    yield dg.MaterializeResult(
-                        asset_key=raw_key(summary.system, table), metadata=metadata
-                    )
-            if raw_key(summary.system, DLT_LOADS) in selected:
-                yield dg.MaterializeResult(asset_key=raw_key(summary.system, DLT_LOADS))
-    release_unused_memory()
+    try:
+        with retry_transient(context):
+            for summary in _loads(paths, systems):
+                metadata = {
+                    "files_loaded": summary.files,
+                    "rows_read": summary.rows_read,
+                    "rows_loaded": summary.rows_loaded,
+                    "rows_rejected": summary.rows_rejected,
+                    "rows_suppressed": summary.rows_suppressed,
+                }
+                context.log.info(f"{summary.system}: {metadata}")
+                for key in raw_keys([summary.system]):
+                    if key in selected:
+                        yield dg.MaterializeResult(
+                            asset_key=key, metadata=None if key.path[1] == DLT_LOADS else metadata
+                        )
+    finally:
+        release_unused_memory()
 
 
 def _loads(paths: CdpPaths, systems: list[str]) -> "Iterator[LoadSummary]":

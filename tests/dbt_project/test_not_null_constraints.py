@@ -52,13 +52,16 @@ def declared_not_null(manifest: dict) -> list[tuple[str, str, str]]:
     )
 
 
+def disabled_nodes(manifest: dict) -> dict[str, dict]:
+    """The manifest's disabled nodes by unique id (dbt lists each id's versions)."""
+    return {unique_id: nodes[0] for unique_id, nodes in manifest["disabled"].items()}
+
+
 def test_every_not_null_test_off_on_duckdb_is_an_enforced_constraint_the_check_covers(
     tmp_path: Path,
 ) -> None:
     manifest = parsed_manifest(tmp_path)
-    disabled = not_null_tests(
-        {unique_id: nodes[0] for unique_id, nodes in manifest["disabled"].items()}
-    )
+    disabled = not_null_tests(disabled_nodes(manifest))
     check_covers = set(manifest["nodes"][CHECK]["depends_on"]["nodes"])
 
     assert disabled
@@ -76,9 +79,7 @@ def test_spark_still_runs_every_not_null_test(tmp_path: Path) -> None:
     duckdb_manifest = parsed_manifest(tmp_path / "duckdb")
     spark_manifest = parsed_manifest(tmp_path / "spark", "--target", "spark")
 
-    off_on_duckdb = not_null_tests(
-        {unique_id: nodes[0] for unique_id, nodes in duckdb_manifest["disabled"].items()}
-    )
+    off_on_duckdb = not_null_tests(disabled_nodes(duckdb_manifest))
     assert set(off_on_duckdb) <= set(not_null_tests(spark_manifest["nodes"]))
     assert CHECK not in spark_manifest["nodes"]
 
@@ -123,10 +124,13 @@ def test_the_built_warehouse_refuses_a_null_in_every_declared_column(
                 )
 
 
-def build(warehouse_copy: Path, target: Path, *args: str) -> dict[str, dict]:
-    """A `dbt build` that must fail; dbt's results by node name."""
+def build(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
+    """A `dbt build` without unit tests that must fail; dbt's results by node name."""
     result = run_dbt(
-        ["build", *args], warehouse_copy, target_dir=target, dbt_vars={"as_of": SAMPLE_AS_OF}
+        ["build", "--exclude", "test_type:unit", *args],
+        warehouse,
+        target_dir=target,
+        dbt_vars={"as_of": SAMPLE_AS_OF},
     )
     assert not result.success, result.output[-3000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -156,8 +160,6 @@ def test_a_null_an_incremental_mart_would_write_fails_the_build(
         tmp_path / "target",
         "--select",
         "customer_events",
-        "--exclude",
-        "test_type:unit",
         *(["--full-refresh"] if full_refresh else []),
     )
 
@@ -190,8 +192,6 @@ def test_a_null_a_table_mart_would_write_fails_the_build(
         tmp_path / "target",
         "--select",
         "segment_memberships",
-        "--exclude",
-        "test_type:unit",
     )
 
     memberships = results["segment_memberships"]

@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 from landing_fixtures import (
@@ -32,6 +33,7 @@ from landing_fixtures import (
     write,
 )
 
+from ingestion import pipelines
 from ingestion.errors import MissingColumnsError, UnknownExportError
 from ingestion.landing import sha256_of
 from ingestion.pipelines import load_all
@@ -502,3 +504,47 @@ def test_a_load_with_rejects_and_a_merge_logs_no_dlt_warning(landing, warehouse)
     finally:
         logging.getLogger("dlt").removeHandler(handler)
     assert warnings == []
+
+
+def test_loads_committed_before_a_failed_extract_are_reported_before_the_failure(
+    landing, warehouse, monkeypatch
+):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"))
+    write(landing, "mailchimp/campaign_activity_20261101.jsonl", activity("a@x.com"))
+
+    def broken_source(*_: object) -> None:
+        raise OSError("the export share went away")
+
+    monkeypatch.setitem(pipelines.SOURCES, "mailchimp", broken_source)
+    reported = []
+    with pytest.raises(OSError, match="export share"):
+        reported.extend(pipelines.loads(landing, warehouse, ["hubspot", "mailchimp"]))
+
+    assert [(summary.system, summary.rows_loaded) for summary in reported] == [("hubspot", 1)]
+    assert query(warehouse, "select count(*) from raw_hubspot.contacts") == [(1,)]
+
+
+def test_a_failed_load_hides_no_later_load_and_the_next_run_loads_its_files_once(
+    landing, warehouse, monkeypatch
+):
+    write(landing, "hubspot/contacts_20261101.csv", CONTACTS_HEADER, contact("1"))
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1"))
+    load = dlt.Pipeline.load
+
+    def hubspot_fails(self: dlt.Pipeline, *args: object, **kwargs: object) -> object:
+        if self.pipeline_name.endswith("_hubspot"):
+            raise OSError("disk full")
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(dlt.Pipeline, "load", hubspot_fails)
+    reported = []
+    with pytest.raises(OSError, match="disk full"):
+        reported.extend(pipelines.loads(landing, warehouse, ["hubspot", "stripe"]))
+    assert [(summary.system, summary.rows_loaded) for summary in reported] == [("stripe", 1)]
+
+    monkeypatch.setattr(dlt.Pipeline, "load", load)
+    again = load_all(landing, warehouse, ["hubspot", "stripe"])
+    assert [(summary.system, summary.files) for summary in again] == [("hubspot", 0), ("stripe", 0)]
+    assert query(warehouse, "select count(*) from raw_hubspot.contacts") == [(1,)]
+    assert query(warehouse, "select count(*) from raw_hubspot._files") == [(1,)]
+    assert query(warehouse, "select count(*) from raw_stripe.charges") == [(1,)]

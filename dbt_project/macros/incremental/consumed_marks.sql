@@ -14,17 +14,11 @@
   customer_events (the assignments' `assigned_at`, mark `assignments_seen`).
 -#}
 
-{% macro consumed_mark_relation(mark) -%}
-    {%- set schema = generate_schema_name('intermediate', model) | trim -%}
-    {{ return(api.Relation.create(database=this.database, schema=schema, identifier=this.identifier ~ '__' ~ mark)) }}
-{%- endmacro %}
-
-
 {#- Condition on `column`: newer than what the model has consumed. Only after the pre-hook
     `create_consumed_mark` made sure the mark exists. -#}
 {% macro consumed_since(column, mark) -%}
     {{ column }} > coalesce(
-        (select max({{ column }}) from {{ consumed_mark_relation(mark) }}),
+        (select max({{ column }}) from {{ bookkeeping_relation(mark) }}),
         cast('0001-01-01' as {{ dbt.type_timestamp() }})
     )
 {%- endmacro %}
@@ -34,7 +28,7 @@
     kept one lacks. -#}
 {% macro create_consumed_mark(mark, column, reads_mark) -%}
     {%- if reads_mark -%}
-        create table if not exists {{ consumed_mark_relation(mark) }} ({{ column }} {{ dbt.type_timestamp() }})
+        create table if not exists {{ bookkeeping_relation(mark) }} ({{ column }} {{ dbt.type_timestamp() }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -43,7 +37,7 @@
     model is rebuilt whole every run (Spark) and never reads a mark. -#}
 {% macro move_consumed_mark(mark, column, upstream, keeps_mark) -%}
     {%- if keeps_mark -%}
-        create or replace table {{ consumed_mark_relation(mark) }} as
+        create or replace table {{ bookkeeping_relation(mark) }} as
         select max({{ column }}) as {{ column }} from {{ upstream }}
     {%- endif -%}
 {%- endmacro %}

@@ -32,7 +32,7 @@
     {%- if config.get('materialized') != 'incremental' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set fingerprints = input_fingerprints_relation() -%}
+    {%- set fingerprints = bookkeeping_relation('input_fingerprints') -%}
     {%- if not is_incremental() -%}
         create or replace table {{ fingerprints }} as
         {{ inputs }}
@@ -69,14 +69,6 @@
 {#- The temporary table of the customers an incremental run rebuilds (see forget_changed_customers). -#}
 {% macro changed_customers() -%}
     {{ this.identifier }}__changed_customers
-{%- endmacro %}
-
-
-{#- Where a customer mart keeps its input fingerprints: beside the identity models, whose schema
-    is not copied to the analysts' serving database. -#}
-{% macro input_fingerprints_relation() -%}
-    {%- set schema = generate_schema_name('intermediate', model) | trim -%}
-    {{ return(api.Relation.create(database=this.database, schema=schema, identifier=this.identifier ~ '__input_fingerprints')) }}
 {%- endmacro %}
 
 

@@ -193,9 +193,11 @@
     {%- if config.get('where') -%}
         {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
     {%- endif -%}
-    {%- set written = open_cdp.written_rows_condition() -%}
-    {%- if written and model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
-        {%- do conditions.append(written) -%}
+    {%- if model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
+        {%- set written = open_cdp.written_rows_condition() -%}
+        {%- if written -%}
+            {%- do conditions.append(written) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}
