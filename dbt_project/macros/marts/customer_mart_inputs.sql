@@ -39,13 +39,10 @@
 
 {#- customers: the customer's records with every column survivorship reads and whether their
     email and phone are shared, and the three facts it takes from other marts: whether the
-    customer has an order, its last engagement event, and its consent flags. -#}
+    customer has an order, its last engagement event, and its consent flags, each by the same
+    rule as customers.sql (macros/marts/customer_rules.sql). -#}
 {% macro customers_inputs() -%}
     with
-
-    shared as (
-        select distinct identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
-    ),
 
     records as (
         select
@@ -53,43 +50,28 @@
             sum({{ row_fingerprint([
                 'records.record_key', 'records.source', 'records.source_rank', 'records.first_seen_at',
                 'records.observed_at', 'records.email', 'records.email_is_valid',
-                'shared_email.identifier_value is null', 'records.phone', 'records.phone_is_valid',
-                'shared_phone.identifier_value is null', 'records.city', 'records.lifecycle_stage',
+                is_unshared('email'), 'records.phone', 'records.phone_is_valid',
+                is_unshared('phone'), 'records.city', 'records.lifecycle_stage',
                 'records.first_name', 'records.last_name', 'records.first_name_match',
                 'records.last_name_match', 'records.country_code',
             ]) }}) as fingerprint
         from {{ ref('int_identity__records') }} as records
         join {{ ref('int_identity__record_customers') }} as assignments
             on assignments.record_key = records.record_key
-        left join shared as shared_email
-            on shared_email.identifier_type = 'email' and shared_email.identifier_value = records.email
-        left join shared as shared_phone
-            on shared_phone.identifier_type = 'phone' and shared_phone.identifier_value = records.phone
+        {{- join_shared_identifiers('records') }}
         group by assignments.customer_id
     ),
 
     events as (
-        select
-            customer_id,
-            {{ row_fingerprint([
-                dbt.bool_or("event_type = 'order'"),
-                "max(case when event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click') then occurred_at end)",
-            ]) }} as fingerprint
-        from {{ ref('customer_events') }}
-        group by customer_id
+        select customer_id, {{ row_fingerprint(['has_order', 'last_event_at']) }} as fingerprint
+        from ({{ customer_event_facts() }}) as facts
     ),
 
     consent as (
         select
             customer_id,
-            {{ row_fingerprint([
-                dbt.bool_or("channel = 'email_marketing' and status = 'granted'"),
-                dbt.bool_or("channel = 'ads' and status = 'granted'"),
-                dbt.bool_or("signal in ('unsubscribe', 'opt_out')"),
-                dbt.bool_or("channel = 'email_marketing' and signal in ('bounce', 'cleaned')"),
-            ]) }} as fingerprint
-        from {{ ref('customer_consent') }}
-        group by customer_id
+            {{ row_fingerprint(['email_granted', 'ads_granted', 'is_unsubscribed', 'is_bounced']) }} as fingerprint
+        from ({{ customer_consent_flags() }}) as flags
     )
 
     select

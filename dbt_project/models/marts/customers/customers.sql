@@ -18,7 +18,9 @@
 
     Incremental on DuckDB (Spark rebuilds the table): a customer's row depends on its own records,
     events and consent (and on which values are shared), so a run rewrites only the customers whose
-    inputs changed (macros/marts/changed_customers.sql, macros/marts/customer_mart_inputs.sql). -#}
+    inputs changed (macros/marts/changed_customers.sql, macros/marts/customer_mart_inputs.sql). The
+    rules that fingerprint must see too (shared values, orders, engagement events, consent flags)
+    are written once in macros/marts/customer_rules.sql. -#}
 {%- set changed = 'in (select customer_id from ' ~ changed_customers() ~ ')' if is_incremental() else none %}
 with
 
@@ -32,10 +34,6 @@ records as (
     {%- endif %}
 ),
 
-shared as (
-    select distinct identifier_type, identifier_value from {{ ref('int_identity__shared_identifiers') }}
-),
-
 customer_records as (
     {#- Everything chosen from single records, in one pass over them instead of one window and
         one join per choice: each `first_by` is the first record by source trust, then recency,
@@ -47,11 +45,11 @@ customer_records as (
         count(*) as source_record_count,
         {{ first_by(
             [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('email', 'records.email')],
-            where='records.email_is_valid and shared_email.identifier_value is null',
+            where='records.email_is_valid and ' ~ is_unshared('email'),
         ) }} as best_email,
         {{ first_by(
             [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('phone', 'records.phone')],
-            where='records.phone_is_valid and shared_phone.identifier_value is null',
+            where='records.phone_is_valid and ' ~ is_unshared('phone'),
         ) }} as best_phone,
         {{ first_by(
             [('source_rank', 'records.source_rank'), ('observed', newest_first('records.observed_at')), ('city', 'records.city')],
@@ -74,10 +72,7 @@ customer_records as (
             end
         ) as stage_rank
     from records
-    left join shared as shared_email
-        on shared_email.identifier_type = 'email' and shared_email.identifier_value = records.email
-    left join shared as shared_phone
-        on shared_phone.identifier_type = 'phone' and shared_phone.identifier_value = records.phone
+    {{- join_shared_identifiers('records') }}
     group by records.customer_id
 ),
 
@@ -149,31 +144,12 @@ best_country as (
     group by customer_id
 ),
 
-buyers as (
-    select distinct customer_id from {{ ref('customer_events') }} where event_type = 'order'
-    {%- if changed %} and customer_id {{ changed }}{% endif %}
+events as (
+    {{ customer_event_facts(changed) }}
 ),
 
 consent as (
-    select
-        customer_id,
-        {{ dbt.bool_or("channel = 'email_marketing' and status = 'granted'") }} as email_granted,
-        {{ dbt.bool_or("channel = 'ads' and status = 'granted'") }} as ads_granted,
-        {{ dbt.bool_or("signal in ('unsubscribe', 'opt_out')") }} as is_unsubscribed,
-        {{ dbt.bool_or("channel = 'email_marketing' and signal in ('bounce', 'cleaned')") }} as is_bounced
-    from {{ ref('customer_consent') }}
-    {%- if changed %}
-    where customer_id {{ changed }}
-    {%- endif %}
-    group by customer_id
-),
-
-engagement as (
-    select customer_id, max(occurred_at) as last_event_at
-    from {{ ref('customer_events') }}
-    where event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
-    {%- if changed %} and customer_id {{ changed }}{% endif %}
-    group by customer_id
+    {{ customer_consent_flags(changed) }}
 )
 
 select
@@ -186,7 +162,7 @@ select
     cast(customer_records.best_city.city as {{ dbt.type_string() }}) as city,
     cast(
         case
-            when buyers.customer_id is not null and customer_records.stage_rank < 6 then 'customer'
+            when events.has_order and customer_records.stage_rank < 6 then 'customer'
             when customer_records.stage_rank = 1 then 'subscriber'
             when customer_records.stage_rank = 2 then 'lead'
             when customer_records.stage_rank = 3 then 'marketing_qualified_lead'
@@ -200,8 +176,8 @@ select
     cast(customer_records.first_seen_at as {{ dbt.type_timestamp() }}) as first_seen_at,
     cast(
         case
-            when engagement.last_event_at > customer_records.last_seen_at then engagement.last_event_at
-            else coalesce(customer_records.last_seen_at, engagement.last_event_at)
+            when events.last_event_at > customer_records.last_seen_at then events.last_event_at
+            else coalesce(customer_records.last_seen_at, events.last_event_at)
         end as {{ dbt.type_timestamp() }}
     ) as last_seen_at,
     cast(coalesce(consent.email_granted, false) as boolean) as email_marketing_consent,
@@ -212,6 +188,5 @@ select
 from customer_records
 left join best_name on best_name.customer_id = customer_records.customer_id
 left join best_country on best_country.customer_id = customer_records.customer_id
-left join buyers on buyers.customer_id = customer_records.customer_id
+left join events on events.customer_id = customer_records.customer_id
 left join consent on consent.customer_id = customer_records.customer_id
-left join engagement on engagement.customer_id = customer_records.customer_id
