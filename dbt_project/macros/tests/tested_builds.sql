@@ -23,6 +23,15 @@
     Models that re-insert stored rows with their old lineage (keyed staging picks the newest
     version among the new and the stored rows) keep whole-table uniqueness tests.
 
+    `meta: {written_rows_by: <column>}` is the same for a model whose rows carry the build that
+    wrote them instead: every row a build writes holds one value of the column, greater than that
+    of every row the build leaves (int_identity__links' `resolved_at`: the clock, or just after
+    the newest stored value should the clock have gone back). The rows holding the column's
+    largest value are then every row this build wrote (and, if it wrote none, those of the last
+    build that did, which passed: checking them again only costs their few rows). The same
+    argument holds, read with "rows written since the last tested build" for "rows of unseen
+    loads".
+
     Every test checks every row when
       - the invocation is not a `dbt build` (a plain `dbt test` audits the whole warehouse),
         or is a `--full-refresh`, which rewrites rows under their old lineage;
@@ -149,25 +158,39 @@
 {%- endmacro %}
 
 
-{#- SQL condition selecting the rows the build wrote, when the running test checks only those:
-    rows of a load that was not complete when the last tested build started (its column is the
-    test's `meta.new_rows_by`, qualified by `alias`); else none (see the top of this file). -#}
-{% macro written_rows_condition(alias=none) -%}
-    {%- set column = (config.get('meta') or {}).get('new_rows_by') -%}
-    {%- if not (column and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH) -%}
+{#- SQL condition selecting the rows the build wrote, when the running test checks only those
+    (see the top of this file); else none. With `meta.new_rows_by`: rows of a load that was not
+    complete when the last tested build started. With `meta.written_rows_by`: rows holding the
+    largest value of that column in `relation` (the tested table; every row a build writes holds
+    one value, greater than that of every row it leaves). Columns are qualified by `alias`. -#}
+{% macro written_rows_condition(alias=none, relation=none) -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {%- set load_column = meta.get('new_rows_by') -%}
+    {%- set marker_column = meta.get('written_rows_by') -%}
+    {%- if not ((load_column or marker_column) and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set previous = open_cdp.last_tested_build() -%}
     {%- if previous is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set load_column = (alias ~ '.' if alias else '') ~ column -%}
-    {%- set condition -%}
-    ({{ load_column }} is null or {{ load_column }} not in (
-        select load_id from {{ open_cdp.invocation_loads() }} where invocation_id = '{{ previous }}'
-    ))
-    {%- endset -%}
-    {{ return(condition) }}
+    {%- set prefix = alias ~ '.' if alias else '' -%}
+    {%- set conditions = [] -%}
+    {%- if load_column -%}
+        {%- do conditions.append(
+            '(' ~ prefix ~ load_column ~ ' is null or ' ~ prefix ~ load_column ~ ' not in ('
+            ~ ' select load_id from ' ~ open_cdp.invocation_loads()
+            ~ " where invocation_id = '" ~ previous ~ "'))"
+        ) -%}
+    {%- endif -%}
+    {%- if marker_column -%}
+        {#- A row without the mark is checked too, as one without a load id is. -#}
+        {%- do conditions.append(
+            '(' ~ prefix ~ marker_column ~ ' is null or ' ~ prefix ~ marker_column
+            ~ ' = (select max(' ~ marker_column ~ ') from ' ~ relation ~ '))'
+        ) -%}
+    {%- endif -%}
+    {{ return(conditions | join(' and ')) }}
 {%- endmacro %}
 
 
@@ -186,15 +209,15 @@
 {%- endmacro %}
 
 
-{#- dbt's `where` config, and for tests with `new_rows_by` (other than the uniqueness tests, which
-    restrict their keys themselves) only the rows this build wrote. -#}
+{#- dbt's `where` config, and for tests with `new_rows_by` or `written_rows_by` (other than the
+    uniqueness tests, which restrict their keys themselves) only the rows this build wrote. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- if config.get('where') -%}
         {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
     {%- endif -%}
     {%- if model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
-        {%- set written = open_cdp.written_rows_condition() -%}
+        {%- set written = open_cdp.written_rows_condition(relation=relation) -%}
         {%- if written -%}
             {%- do conditions.append(written) -%}
         {%- endif -%}

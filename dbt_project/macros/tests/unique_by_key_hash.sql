@@ -36,7 +36,7 @@
 {#- dbt's `unique`: same columns as dbt's, NULL values ignored. dbt dispatches `test_unique` in its own
     namespace, where this project's macros come first (as for dbt.safe_cast, macros/spark). -#}
 {% macro duckdb__test_unique(model, column_name) %}
-    {%- set written = open_cdp.written_rows_condition() -%}
+    {%- set written = open_cdp.written_rows_condition(relation=model) -%}
     {%- if written %}
     {#- Only the keys of the rows this build wrote, each against every row (tested_builds.sql). -#}
     select
@@ -67,7 +67,7 @@
 {% endmacro %}
 
 {% macro duckdb__test_unique_combination_of_columns(model, combination_of_columns) %}
-    {%- set written = open_cdp.written_rows_condition('written') -%}
+    {%- set written = open_cdp.written_rows_condition('written', model) -%}
     {%- set first_column = combination_of_columns[0] -%}
     select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
     {% if written -%}
