@@ -256,7 +256,9 @@ def _increment(links: list[Link], seed: int = 11) -> list[Link]:
     typo that splits the chain, a third contact behind the refused family inbox (a new refused
     link, and the reason of the old ones changes), both_ids without its second mailchimp id (its
     refused links become acceptable), x3 erased (x1 and x2 may now merge), a lonely new record,
-    and in the random graph a few links dropped, added and moved to new records."""
+    the lonely record's first link (into the chain), order_a's only link gone (it is left with
+    nothing linkable), and in the random graph a few links dropped, added and moved to new
+    records."""
     rng = random.Random(seed)
     random_links = [link for link in links if link[0].startswith("r")]
     dropped = set(rng.sample(random_links, len(random_links) // 20))
@@ -264,7 +266,12 @@ def _increment(links: list[Link], seed: int = 11) -> list[Link]:
     values = sorted({(kind, value) for _, kind, value in random_links if kind is not None})
     added = [(rng.choice(records), *rng.choice(values)) for _ in range(15)]
     added += [(f"new_{k}", *rng.choice(values)) for k in range(5)]
-    erased = {("both_ids", "mailchimp_member_id", "m2"), ("chain:040", "email", "c11@x.vn")}
+    erased = {
+        ("both_ids", "mailchimp_member_id", "m2"),
+        ("chain:040", "email", "c11@x.vn"),
+        ("lonely", None, None),
+        ("order_a", "phone", "+84900000001"),
+    }
     kept = [
         link for link in links if link not in dropped and link not in erased and link[0] != "x3"
     ]
@@ -278,6 +285,8 @@ def _increment(links: list[Link], seed: int = 11) -> list[Link]:
             ("contact_c", "hubspot_contact_id", "h3"),
             ("contact_c", "email", "family@x.vn"),
             ("lonely_new", None, None),
+            ("lonely", "email", "c50@x.vn"),
+            ("order_a", None, None),
         },
         key=str,
     )
@@ -356,6 +365,21 @@ def test_the_increment_merges_splits_refuses_and_accepts(increment: Increment) -
     assert component["x1"] == component["x2"]
     assert "x3" not in component
     assert component["lonely_new"] == "lonely_new"
+
+
+def test_records_gaining_their_first_link_or_losing_their_last_are_recomputed(
+    increment: Increment,
+) -> None:
+    """The incremental run reads the rows of records with nothing linkable apart from the links
+    (by their missing identifier type): a record must move between the two both ways."""
+    component = {row[0]: row[-5] for row in increment.incremental}
+    status = {(row[0], row[1]): row[-3] for row in increment.incremental}
+    assert component["lonely"] == component["chain:000"]
+    assert status[("lonely", "email|c50@x.vn")] == "linked"
+    assert ("lonely", None) not in status
+    assert component["order_a"] == "order_a"
+    assert status[("order_a", None)] == "none"
+    assert component["contact_a"] != "order_a"
 
 
 def test_an_incremental_run_recomputes_only_the_touched_components(increment: Increment) -> None:

@@ -4,7 +4,10 @@
     limit of its type. Records with nothing linkable still get a row, so every record ends up in
     exactly one component. The value, its source and when it was seen ride along, so
     customer_identifiers is read from the links without matching text keys again. A view: both
-    implementations of int_identity__links (SQL for Spark, Python on DuckDB) read it once. -#}
+    implementations of int_identity__links (SQL for Spark, Python on DuckDB) read it once.
+    A link always has its type and its key, a record with nothing linkable neither: the Python
+    model reads the latter by `identifier_type is null`, which DuckDB can tell the links never
+    match (their type comes out of an inner join on it) and so skips reading them. -#}
 
 {#- The links: one row per (record, type, value) already, as int_identity__record_identifiers is
     tested unique on those, and its tests run before this model in a build. Written once, read
@@ -25,7 +28,7 @@
         on rules.identifier_type = ids.identifier_type and rules.links
     left join {{ ref('int_identity__shared_identifiers') }} as shared
         on shared.identifier_type = ids.identifier_type and shared.identifier_value = ids.identifier_value
-    where ids.is_valid and shared.identifier_value is null
+    where ids.is_valid and ids.identifier_value is not null and shared.identifier_value is null
 {%- endset %}
 
 with
