@@ -30,7 +30,10 @@
     largest value are then every row this build wrote (and, if it wrote none, those of the last
     build that did, which passed: checking them again only costs their few rows). The same
     argument holds, read with "rows written since the last tested build" for "rows of unseen
-    loads".
+    loads". `meta: {written_at_run_start: <column>}` is the same for a column holding dbt's
+    `run_started_at` of the invocation that wrote the row (int_identity__record_customers'
+    `assigned_at`): the rows stamped at or after this invocation's start are every row it wrote
+    (and any stamped later by a clock that has since gone back: a few rows checked again).
 
     Every test checks every row when
       - the invocation is not a `dbt build` (a plain `dbt test` audits the whole warehouse),
@@ -162,12 +165,14 @@
     (see the top of this file); else none. With `meta.new_rows_by`: rows of a load that was not
     complete when the last tested build started. With `meta.written_rows_by`: rows holding the
     largest value of that column in `relation` (the tested table; every row a build writes holds
-    one value, greater than that of every row it leaves). Columns are qualified by `alias`. -#}
+    one value, greater than that of every row it leaves). With `meta.written_at_run_start`: rows
+    stamped at or after this invocation's start. Columns are qualified by `alias`. -#}
 {% macro written_rows_condition(alias=none, relation=none) -%}
     {%- set meta = config.get('meta') or {} -%}
     {%- set load_column = meta.get('new_rows_by') -%}
     {%- set marker_column = meta.get('written_rows_by') -%}
-    {%- if not ((load_column or marker_column) and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH) -%}
+    {%- set stamp_column = meta.get('written_at_run_start') -%}
+    {%- if not ((load_column or marker_column or stamp_column) and execute and target.type == 'duckdb' and flags.WHICH == 'build' and not flags.FULL_REFRESH) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set previous = open_cdp.last_tested_build() -%}
@@ -190,6 +195,12 @@
             ~ ' = (select max(' ~ marker_column ~ ') from ' ~ relation ~ '))'
         ) -%}
     {%- endif -%}
+    {%- if stamp_column -%}
+        {%- do conditions.append(
+            '(' ~ prefix ~ stamp_column ~ ' is null or ' ~ prefix ~ stamp_column ~ " >= cast('"
+            ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ '))'
+        ) -%}
+    {%- endif -%}
     {{ return(conditions | join(' and ')) }}
 {%- endmacro %}
 
@@ -209,8 +220,8 @@
 {%- endmacro %}
 
 
-{#- dbt's `where` config, and for tests with `new_rows_by` or `written_rows_by` (other than the
-    uniqueness tests, which restrict their keys themselves) only the rows this build wrote. -#}
+{#- dbt's `where` config, and for tests restricted by their `meta` (other than the uniqueness
+    tests, which restrict their keys themselves) only the rows this build wrote. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- if config.get('where') -%}
