@@ -28,6 +28,7 @@ import pytest
 
 from orchestration.dbt_runner import run_dbt
 from tests.conftest import SAMPLE_AS_OF
+from tests.dbt_project.test_new_rows_tests import last_build_tested_everything
 
 pytestmark = pytest.mark.slow
 
@@ -85,15 +86,6 @@ def fails(warehouse_copy: Path, target: Path, *args: str) -> dict[str, dict]:
     )
     assert not result.success, result.output[-3000:]
     return data_test_results(target)
-
-
-def last_build_tested_everything(warehouse_copy: Path) -> bool:
-    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
-        row = con.execute(
-            "select built_and_tested_everything from main.dbt_invocation_log "
-            "order by sequence desc limit 1"
-        ).fetchone()
-    return bool(row and row[0])
 
 
 @pytest.mark.parametrize("restricted", [LINKS, RECORD_CUSTOMERS], ids=lambda r: r.model)
