@@ -16,6 +16,14 @@ from orchestration import settings
 RULES = "macros/marts/customer_rules.sql"
 CALLERS = ["models/marts/customers/customers.sql", "macros/marts/customer_mart_inputs.sql"]
 
+RULE_MACROS = [
+    "join_shared_identifiers(",
+    "is_unshared(",
+    "customer_event_facts(",
+    "customer_consent_flags(",
+]
+"""What customers.sql decides from, so what customers_inputs() must read the same way."""
+
 # A fragment that only the rule's own text contains.
 RULE_TEXT = {
     "shared values": "int_identity__shared_identifiers",
@@ -37,3 +45,11 @@ def test_each_rule_is_written_once(rule: str) -> None:
     assert fragment in _read(RULES)
     for caller in CALLERS:
         assert fragment not in _read(caller), f"{caller} restates the {rule} rule"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_both_callers_apply_every_rule(caller: str) -> None:
+    """A caller that stops calling a rule (the fingerprint no longer reading consent, say) is
+    not caught by the fragments above: the rule's text is still written once."""
+    text = _read(caller)
+    assert [macro for macro in RULE_MACROS if macro not in text] == []

@@ -19,16 +19,14 @@ checks (it cannot write one there); a plain `dbt test` checks every row and fail
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
 import pytest
 
-from orchestration.dbt_runner import run_dbt
-from tests.conftest import SAMPLE_AS_OF
-from tests.dbt_project.test_new_rows_tests import last_build_tested_everything
+from tests.dbt_project.dbt_invocations import failing_invocation, last_build_tested_everything
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +56,13 @@ RECORD_CUSTOMERS = Restricted(
 def plant_written_rows(
     warehouse_copy: Path, restricted: Restricted, record_keys: list[str]
 ) -> None:
-    """A copy of a stored row per record key (SQL), stamped a day after the newest stored row."""
+    """A copy of a stored row per record key (SQL), stamped a day after the newest stored row
+    or now, whichever is later: record customers' test looks at rows stamped at or after the
+    build's start, whatever the age of the session's warehouse."""
     table = f"intermediate.{restricted.model}"
     with duckdb.connect(str(warehouse_copy)) as con:
-        (newest,) = con.execute(f"select max({restricted.stamp}) from {table}").fetchone()
+        (stored,) = con.execute(f"select max({restricted.stamp}) from {table}").fetchone()
+        newest = max(stored, datetime.now(UTC).replace(tzinfo=None))
         for record_key in record_keys:
             con.execute(
                 f"insert into {table} select * replace ({record_key} as record_key, "
@@ -69,23 +70,6 @@ def plant_written_rows(
                 f"from {table} order by record_key limit 1",
                 [newest],
             )
-
-
-def data_test_results(target: Path) -> dict[str, dict]:
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: r for r in results if r["unique_id"].startswith("test.")}
-
-
-def fails(warehouse_copy: Path, target: Path, *args: str) -> dict[str, dict]:
-    """dbt's results of the data tests, by test name, after a failing invocation of `args`."""
-    result = run_dbt(
-        [*args, "--exclude", "test_type:unit"],
-        warehouse_copy,
-        target_dir=target,
-        dbt_vars={"as_of": SAMPLE_AS_OF},
-    )
-    assert not result.success, result.output[-3000:]
-    return data_test_results(target)
 
 
 @pytest.mark.parametrize("restricted", [LINKS, RECORD_CUSTOMERS], ids=lambda r: r.model)
@@ -100,7 +84,9 @@ def test_an_incremental_build_fails_on_a_repeated_key_it_wrote(
     assert last_build_tested_everything(warehouse_copy)
     plant_written_rows(warehouse_copy, restricted, record_keys)
 
-    tests = fails(warehouse_copy, tmp_path / "target", "build", "--select", restricted.model)
+    tests = failing_invocation(
+        warehouse_copy, tmp_path / "target", "build", "--select", restricted.model
+    )
 
     assert tests[restricted.test]["status"] == "fail"
     assert tests[restricted.test]["failures"] == 1
@@ -117,7 +103,9 @@ def test_a_plain_dbt_test_checks_every_row(
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute(f"insert into {table} select * from {table} limit 1")
 
-    tests = fails(warehouse_copy, tmp_path / "target", "test", "--select", restricted.test)
+    tests = failing_invocation(
+        warehouse_copy, tmp_path / "target", "test", "--select", restricted.test
+    )
 
     assert tests[restricted.test]["status"] == "fail"
     assert restricted.restriction not in tests[restricted.test]["compiled_code"]

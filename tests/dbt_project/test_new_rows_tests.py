@@ -13,7 +13,6 @@ which checks every row, must fail them too.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -21,6 +20,7 @@ import pytest
 
 from orchestration.dbt_runner import run_dbt
 from tests.conftest import SAMPLE_AS_OF
+from tests.dbt_project.dbt_invocations import failing_invocation, last_build_tested_everything
 
 pytestmark = pytest.mark.slow
 
@@ -75,25 +75,8 @@ def plant_defects(warehouse_copy: Path) -> None:
 
 
 def build(warehouse_copy: Path, target: Path, *extra: str) -> dict[str, dict]:
-    """`dbt build` of the planted models; dbt's results of their data tests, by test name."""
-    result = run_dbt(
-        ["build", "--select", *MODELS, "--exclude", "test_type:unit", *extra],
-        warehouse_copy,
-        target_dir=target,
-        dbt_vars={"as_of": SAMPLE_AS_OF},
-    )
-    assert not result.success, result.output[-3000:]
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: r for r in results if r["unique_id"].startswith("test.")}
-
-
-def last_build_tested_everything(warehouse_copy: Path) -> bool:
-    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
-        row = con.execute(
-            "select built_and_tested_everything from main.dbt_invocation_log "
-            "order by sequence desc limit 1"
-        ).fetchone()
-    return bool(row and row[0])
+    """`dbt build` of the planted models, which must fail; dbt's results, by node name."""
+    return failing_invocation(warehouse_copy, target, "build", "--select", *MODELS, *extra)
 
 
 def test_an_incremental_build_fails_on_the_defects_of_the_rows_it_wrote(

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from orchestration.dbt_runner import run_dbt
-from tests.conftest import SAMPLE_AS_OF
+from tests.dbt_project.dbt_invocations import failing_invocation, node_results
 
 CHECK = "test.open_cdp.not_null_constraints_are_enforced"
 NOT_NULL_FAILED = r'NOT NULL constraint failed: {}(__dbt_tmp)?\."?{}\b'
@@ -126,15 +126,7 @@ def test_the_built_warehouse_refuses_a_null_in_every_declared_column(
 
 def build(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
     """A `dbt build` without unit tests that must fail; dbt's results by node name."""
-    result = run_dbt(
-        ["build", "--exclude", "test_type:unit", *args],
-        warehouse,
-        target_dir=target,
-        dbt_vars={"as_of": SAMPLE_AS_OF},
-    )
-    assert not result.success, result.output[-3000:]
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: r for r in results}
+    return failing_invocation(warehouse, target, "build", *args)
 
 
 @pytest.mark.slow
@@ -218,7 +210,6 @@ def test_a_table_without_its_declared_constraints_fails_the_check(
     )
 
     assert not result.success
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    (check,) = [result for result in results if result["unique_id"] == CHECK]
+    check = node_results(target)[CHECK.split(".")[2]]
     assert check["status"] == "fail"
     assert check["failures"] == 4  # customer_id, orders_count, rfm_segment, acquisition_channel

@@ -7,13 +7,13 @@ dbt treats them: `unique` ignores NULL values, a combination of columns compares
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.dbt_runner import DbtResult, run_dbt
+from tests.dbt_project.dbt_invocations import node_results
 
 pytestmark = pytest.mark.slow
 
@@ -31,22 +31,12 @@ def run_uniqueness_tests(warehouse_copy: Path, target: Path) -> DbtResult:
     )
 
 
-def data_test_results(target: Path) -> dict[str, dict]:
-    """dbt's run_results entries of the data tests, by test name."""
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {
-        result["unique_id"].split(".")[2]: result
-        for result in results
-        if result["unique_id"].startswith("test.")
-    }
-
-
 def stored_failures(warehouse_copy: Path, target: Path) -> dict[str, set[tuple]]:
     """Failing rows dbt stored, by test name."""
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         return {
             name: set(con.execute(f"select * from {result['relation_name']}").fetchall())
-            for name, result in data_test_results(target).items()
+            for name, result in node_results(target, "test").items()
         }
 
 
@@ -67,7 +57,7 @@ def test_they_pass_on_unique_keys_and_use_the_hashed_sql(
     result = run_uniqueness_tests(warehouse_copy, target)
 
     assert result.success, result.output[-3000:]
-    results = data_test_results(target)
+    results = node_results(target, "test")
     assert all("repeated_hashes" in results[test]["compiled_code"] for test in results)
 
 

@@ -164,10 +164,10 @@
 {#- SQL condition selecting the rows the build wrote, when the running test checks only those
     (see the top of this file); else none. With `meta.new_rows_by`: rows of a load that was not
     complete when the last tested build started. With `meta.written_rows_by`: rows holding the
-    largest value of that column in `relation` (the tested table; every row a build writes holds
+    largest value of that column in `relation`, the tested table (every row a build writes holds
     one value, greater than that of every row it leaves). With `meta.written_at_run_start`: rows
     stamped at or after this invocation's start. Columns are qualified by `alias`. -#}
-{% macro written_rows_condition(alias=none, relation=none) -%}
+{% macro written_rows_condition(relation, alias=none) -%}
     {%- set meta = config.get('meta') or {} -%}
     {%- set load_column = meta.get('new_rows_by') -%}
     {%- set marker_column = meta.get('written_rows_by') -%}
@@ -228,7 +228,7 @@
         {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
     {%- endif -%}
     {%- if model.test_metadata.name not in ['unique', 'unique_combination_of_columns'] -%}
-        {%- set written = open_cdp.written_rows_condition(relation=relation) -%}
+        {%- set written = open_cdp.written_rows_condition(relation) -%}
         {%- if written -%}
             {%- do conditions.append(written) -%}
         {%- endif -%}

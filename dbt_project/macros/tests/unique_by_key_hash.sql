@@ -8,9 +8,10 @@
     is among them, and a hash collision only costs a comparison: the result is exactly the
     plain test's. Other adapters keep dbt's own SQL.
 
-    In an incremental `dbt build`, a test configured with `meta: {new_rows_by: load_id}` looks
-    only for the keys of the rows the build wrote, among all rows (tested_builds.sql says when
-    that proves as much as checking every key).
+    In an incremental `dbt build`, a test configured with `meta: {new_rows_by: ...}`,
+    `{written_rows_by: ...}` or `{written_at_run_start: ...}` looks only for the keys of the rows
+    the build wrote, among all rows (tested_builds.sql says when that proves as much as checking
+    every key).
 -#}
 
 {#- Rows of `model` whose hash of `key_columns` is shared with another row, filtered by `where`. -#}
@@ -36,7 +37,7 @@
 {#- dbt's `unique`: same columns as dbt's, NULL values ignored. dbt dispatches `test_unique` in its own
     namespace, where this project's macros come first (as for dbt.safe_cast, macros/spark). -#}
 {% macro duckdb__test_unique(model, column_name) %}
-    {%- set written = open_cdp.written_rows_condition(relation=model) -%}
+    {%- set written = open_cdp.written_rows_condition(model) -%}
     {%- if written %}
     {#- Only the keys of the rows this build wrote, each against every row (tested_builds.sql). -#}
     select
@@ -67,7 +68,7 @@
 {% endmacro %}
 
 {% macro duckdb__test_unique_combination_of_columns(model, combination_of_columns) %}
-    {%- set written = open_cdp.written_rows_condition('written', model) -%}
+    {%- set written = open_cdp.written_rows_condition(model, 'written') -%}
     {%- set first_column = combination_of_columns[0] -%}
     select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_key
     {% if written -%}
