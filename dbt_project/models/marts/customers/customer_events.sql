@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} where source_table <> 'campaign_activity'{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where {{ stale_keyed_events(this) }}{% endif %}",
         "{{ create_consumed_mark('assignments_seen', 'assigned_at', is_incremental()) }}",
     ],
     post_hook="{{ move_consumed_mark('assignments_seen', 'assigned_at', ref('int_identity__record_customers'), config.get('materialized') == 'incremental') }}",
@@ -12,15 +12,26 @@
 {#- What customers did, one row per event, in USD: the base for traits and for segment rules
     such as "opened an email 3 times in the last 30 days". Orders are successful payments only.
 
-    Incremental, for the email activity only: that is nine events in ten, and each activity is
-    immutable, so a run adds the activities of dlt loads this table has not seen (`load_id`) and
-    re-keys those of members whose record got a customer id after the assignments this table last
-    consumed (macros/incremental/consumed_marks.sql: not just the latest identity run's, which
-    would miss the merges of a run that stopped before the marts). Orders, refunds, leads
-    and clicks come from keyed records that a correction can withdraw (a charge that turns out
-    failed), so they are deleted (pre-hook) and rewritten whole on every run: a few percent of the
-    rows, and no event survives its record. On Spark, where plain Parquet tables cannot delete,
-    the model is rebuilt as a table. -#}
+    Incremental. The email activity, nine events in ten, is immutable, so a run adds the
+    activities of dlt loads this table has not seen (`load_id`) and re-keys those of members
+    whose record got a customer id after the assignments this table last consumed
+    (macros/incremental/consumed_marks.sql: not just the latest identity run's, which would miss
+    the merges of a run that stopped before the marts).
+
+    Orders, refunds, leads and clicks come from keyed records that a correction can withdraw (a
+    charge that turns out failed, a refund withdrawn, a record a corrected re-delivery or an
+    erasure deletes), and their `load_id` does not mark what changed: keyed staging re-inserts a
+    stored row, old lineage and all, when it stays the newest version of its key. So a run
+    computes every keyed event from its record now (macros/events/keyed_events.sql: 1.3M rows at
+    M, against the 11.7M of the table) and compares it with the stored ones, every column: the
+    pre-hook deletes each stored keyed event that is not among them exactly (its record changed,
+    lost its customer's id to a merge or split, failed, or is gone), and the model writes each
+    current one whose id is no longer stored (new, or deleted just before). Afterwards the stored
+    keyed events are the current ones whatever earlier runs did or missed: the comparison reads no
+    mark and no load id, so neither a run that stopped halfway nor an erasure (rows deleted from
+    raw, then every model rebuilt with `--full-refresh`, the mark moved to the rebuilt
+    assignments) leaves anything it would not see. On Spark, where plain Parquet tables cannot
+    delete, the model is rebuilt as a table. -#}
 {%- set incremental = is_incremental() -%}
 {#- A table built before events carried `load_id` gains the column empty: no load counts as seen
     then, so the first run rewrites every event once. -#}
@@ -29,11 +40,7 @@
 with
 
 record_customers as (
-    {#- An event's id is its record's `record_key` (source:table:id, as int_identity__records
-        spells it), and every staged row of these tables is a person record: the assignments
-        alone give each event its customer, without reading the 3M records (M) again. The row
-        a record no longer ingested leaves in the assignments matches no event: its staged row,
-        the event's source, is gone too. -#}
+    {#- Members' customers; the keyed events find theirs in keyed_events(). -#}
     select
         record_key, customer_id,
         {%- if incremental %}
@@ -42,64 +49,6 @@ record_customers as (
         false
         {%- endif %} as has_new_customer
     from {{ ref('int_identity__record_customers') }}
-),
-
-fx as (
-    select currency, usd_per_unit from {{ ref('fx_rates') }}
-),
-
-stripe_orders as (
-    select
-        'order' as event_type, 'stripe' as source, 'charges' as source_table, charges.charge_id as source_record_id,
-        charges.created_at as occurred_at, charges.amount * fx.usd_per_unit as amount_usd,
-        cast(null as {{ dbt.type_string() }}) as campaign_id, charges.load_id
-    from {{ ref('stg_stripe__charges') }} as charges
-    join fx on fx.currency = charges.currency
-    where charges.is_succeeded
-),
-
-vnpay_orders as (
-    select
-        'order', 'vnpay', 'transactions', transactions.transaction_id,
-        transactions.paid_at, transactions.amount * fx.usd_per_unit,
-        cast(null as {{ dbt.type_string() }}), transactions.load_id
-    from {{ ref('stg_vnpay__transactions') }} as transactions
-    join fx on fx.currency = transactions.currency
-    where transactions.is_succeeded
-),
-
-stripe_refunds as (
-    select
-        'refund', 'stripe', 'refunds', refunds.refund_id,
-        refunds.created_at, refunds.amount * fx.usd_per_unit,
-        cast(null as {{ dbt.type_string() }}), refunds.load_id
-    from {{ ref('stg_stripe__refunds') }} as refunds
-    join fx on fx.currency = refunds.currency
-    where refunds.status = 'succeeded'
-),
-
-leads as (
-    select
-        'lead', 'facebook_ads', 'leads', lead_id,
-        created_at, cast(null as {{ type_double() }}),
-        campaign_id, load_id
-    from {{ ref('stg_facebook_ads__leads') }}
-),
-
-ad_clicks as (
-    select
-        'ad_click', 'google_ads', 'clicks', gclid,
-        cast(clicked_on as {{ dbt.type_timestamp() }}), cast(null as {{ type_double() }}),
-        campaign_id, load_id
-    from {{ ref('stg_google_ads__clicks') }}
-),
-
-record_events as (
-    select * from stripe_orders
-    union all select * from vnpay_orders
-    union all select * from stripe_refunds
-    union all select * from leads
-    union all select * from ad_clicks
 ),
 
 member_by_email as (
@@ -149,32 +98,15 @@ email_events as (
     ) as activities
     join member_customers as members
         on members.email = activities.email
-),
-
-all_events as (
-    select
-        record_events.event_id,
-        record_customers.customer_id,
-        record_events.event_type,
-        record_events.occurred_at,
-        record_events.amount_usd,
-        record_events.source,
-        record_events.source_table,
-        record_events.source_record_id,
-        record_events.campaign_id,
-        record_events.load_id
-    from (
-        select
-            {{ dbt.concat(['source', "':'", 'source_table', "':'", 'source_record_id']) }} as event_id,
-            record_events.*
-        from record_events
-    ) as record_events
-    join record_customers
-        on record_customers.record_key = record_events.event_id
-    union all
-    select * from email_events
 )
 
+select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as keyed
+{%- if incremental %}
+{#- The pre-hook deleted every stored keyed event that differs from its record now: the ones
+    still stored are current, the missing ones are written. #}
+where event_id not in (select event_id from {{ this }} where source_table <> 'campaign_activity')
+{%- endif %}
+union all
 select
     cast(event_id as {{ dbt.type_string() }}) as event_id,
     cast(customer_id as {{ dbt.type_string() }}) as customer_id,
@@ -186,5 +118,5 @@ select
     cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
     cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
     cast(load_id as {{ dbt.type_string() }}) as load_id
-from all_events
+from email_events
 where occurred_at is not null

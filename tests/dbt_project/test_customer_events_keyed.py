@@ -1,0 +1,146 @@
+"""customer_events rewrites only the keyed events (orders, refunds, leads, clicks) that differ from
+their records now. The changes planted here keep each record's `load_id` (keyed staging
+re-inserts a stored row with its old lineage) and the assignments' `assigned_at` (so the consumed
+mark sees nothing new): only the comparison with the stored events can find them. An incremental
+build must then leave the rows a `--full-refresh` on the same input builds.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.dbt_runner import run_dbt
+
+pytestmark = pytest.mark.slow
+
+AS_OF = {"as_of": "2026-11-05"}
+
+
+@dataclass(frozen=True)
+class Planted:
+    withdrawn_charge: str
+    corrected_charge: str
+    corrected_amount_usd: float
+    deleted_refund: str
+    moved_lead: str
+    lead_customer: str
+
+
+@dataclass(frozen=True)
+class Builds:
+    incremental: Path
+    full: Path
+    planted: Planted
+
+
+def _first(con: duckdb.DuckDBPyConnection, source_table: str, count: int = 1) -> list[tuple]:
+    return con.execute(
+        "select source_record_id, customer_id from marts.customer_events"
+        " where source_table = ? order by event_id limit ?",
+        [source_table, count],
+    ).fetchall()
+
+
+def _plant_changes(warehouse: Path) -> Planted:
+    """A charge corrected to failed, a charge corrected to another amount, a refund deleted, and
+    a lead whose record moves to another customer, all in place."""
+    with duckdb.connect(str(warehouse)) as con:
+        (withdrawn, _), (corrected, _) = _first(con, "charges", 2)
+        (corrected_amount,) = con.execute(
+            "select amount_usd from marts.customer_events where source_record_id = ?", [corrected]
+        ).fetchone()
+        ((refund, _),) = _first(con, "refunds")
+        ((lead, old_customer),) = _first(con, "leads")
+        (other_customer,) = con.execute(
+            "select min(customer_id) from marts.customers where customer_id <> ?", [old_customer]
+        ).fetchone()
+        con.execute(
+            "update staging.stg_stripe__charges set is_succeeded = false where charge_id = ?",
+            [withdrawn],
+        )
+        con.execute(
+            "update staging.stg_stripe__charges set amount = amount + 1 where charge_id = ?",
+            [corrected],
+        )
+        con.execute("delete from staging.stg_stripe__refunds where refund_id = ?", [refund])
+        con.execute(
+            "update intermediate.int_identity__record_customers set customer_id = ?"
+            " where record_key = ?",
+            [other_customer, f"facebook_ads:leads:{lead}"],
+        )
+    return Planted(withdrawn, corrected, corrected_amount, refund, lead, other_customer)
+
+
+def _build_events(warehouse: Path, target: Path, *extra: str) -> None:
+    run_dbt(
+        ["run", "--select", "customer_events", *extra],
+        warehouse,
+        target_dir=target,
+        dbt_vars=AS_OF,
+    ).raise_on_failure()
+
+
+@pytest.fixture(scope="module")
+def builds(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    root = tmp_path_factory.mktemp("customer_events_keyed")
+    incremental = root / "incremental.duckdb"
+    shutil.copy(built_warehouse, incremental)
+    planted = _plant_changes(incremental)
+    full = root / "full.duckdb"
+    shutil.copy(incremental, full)
+    _build_events(incremental, root / "target")
+    _build_events(full, root / "target_full", "--full-refresh")
+    return Builds(incremental=incremental, full=full, planted=planted)
+
+
+def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return sorted(con.execute(query, list(params)).fetchall(), key=repr)
+
+
+def test_an_incremental_build_leaves_the_rows_of_a_full_rebuild(builds: Builds) -> None:
+    query = "select * from marts.customer_events"
+    incremental = _rows(builds.incremental, query)
+    assert incremental == _rows(builds.full, query)
+    assert incremental
+
+
+def test_a_charge_corrected_to_failed_leaves_no_order(builds: Builds) -> None:
+    orders = _rows(
+        builds.incremental,
+        "select count(*) from marts.customer_events where source_record_id = ?",
+        builds.planted.withdrawn_charge,
+    )
+    assert orders == [(0,)]
+
+
+def test_a_corrected_amount_replaces_the_order(builds: Builds) -> None:
+    (amount,) = _rows(
+        builds.incremental,
+        "select amount_usd from marts.customer_events where source_record_id = ?",
+        builds.planted.corrected_charge,
+    )
+    assert amount[0] > builds.planted.corrected_amount_usd
+
+
+def test_a_deleted_refund_leaves_no_refund(builds: Builds) -> None:
+    refunds = _rows(
+        builds.incremental,
+        "select count(*) from marts.customer_events where source_record_id = ?",
+        builds.planted.deleted_refund,
+    )
+    assert refunds == [(0,)]
+
+
+def test_a_lead_whose_record_moved_follows_its_new_customer(builds: Builds) -> None:
+    customers = _rows(
+        builds.incremental,
+        "select customer_id from marts.customer_events where event_id = ?",
+        f"facebook_ads:leads:{builds.planted.moved_lead}",
+    )
+    assert customers == [(builds.planted.lead_customer,)]
