@@ -214,8 +214,6 @@ def test_a_mart_without_fingerprints_is_rebuilt_whole(builds: Builds, tmp_path: 
         assert _rows(warehouse, query) == _rows(builds.full, query), model
 
 
-LINKS = "intermediate.int_identity__links"
-
 PERTURBED_INPUTS = {
     "intermediate.int_identity__records": (
         "join intermediate.int_identity__record_customers as owners"
@@ -267,50 +265,14 @@ def _perturb_every_column(warehouse: Path) -> list[str]:
                 if target is None:
                     continue
                 row, customer = target
-                link = _link_of(con, table, row)
                 con.execute(
                     f'update {table} set "{column}" = {_changed_value(column, data_type)}'
                     " where rowid = ?",
                     [row],
                 )
-                if link is not None:
-                    _resolve_again(con, row, link, column)
                 used.append(customer)
                 changed.append(f"{table}.{column}")
     return changed
-
-
-def _link_of(con: duckdb.DuckDBPyConnection, table: str, row: int) -> tuple[str, str] | None:
-    """The record and component of a link row (before it changes); None for the other tables."""
-    if table != LINKS:
-        return None
-    found = con.execute(
-        f"select record_key, component_key from {LINKS} where rowid = ?", [row]
-    ).fetchone()
-    assert found
-    return str(found[0]), str(found[1])
-
-
-def _resolve_again(
-    con: duckdb.DuckDBPyConnection, row: int, link: tuple[str, str], column: str
-) -> None:
-    """A changed link row's component resolved again, every row above the stored ones, as
-    int_identity__links rewrites it: customer_identifiers looks only at the customers of the
-    links resolved since it last ran. A row that moves to another record leaves its record
-    without a row (the test picks records with one), which the links only do for a record
-    that left int_identity__records."""
-    record, component = link
-    con.execute(
-        f"update {LINKS} set resolved_at = (select max(resolved_at) from {LINKS}) + interval 1 day"
-        " where rowid = ? or component_key = ?",
-        [row, component],
-    )
-    if column == "record_key":
-        con.execute(
-            "delete from intermediate.int_identity__records where record_key = ?"
-            f" and not exists (select 1 from {LINKS} where record_key = ?)",
-            [record, record],
-        )
 
 
 def _changed_value(column: str, data_type: str) -> str:

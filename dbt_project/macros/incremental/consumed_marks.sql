@@ -11,8 +11,7 @@
   no mark yet (the first run after the model began keeping one) every upstream row is new.
 
   Used by int_identity__record_customers (the links' `resolved_at`, mark `links_consumed`) and
-  customer_events (the assignments' `assigned_at`, mark `assignments_seen`), and by
-  customer_identifiers for both (macros/marts/changed_customers.sql).
+  customer_events (the assignments' `assigned_at`, mark `assignments_seen`).
 -#}
 
 {#- Condition on `column`: newer than what the model has consumed. Only after the pre-hook

@@ -11,20 +11,11 @@
 
 
 {#- customer_identifiers: the links its records made (a link row is unique per record and
-    identifier, so the record's key keeps equal values of two records apart). Every column it
-    reads is a column of the link row, which int_identity__links rewrites with a new `resolved_at`
-    whenever it changes, so the fingerprints can be restricted to the candidate customers
-    (`candidate_customers` in macros/marts/changed_customers.sql). -#}
+    identifier, so the record's key keeps equal values of two records apart). -#}
 {% macro customer_identifiers_inputs() -%}
-    {%- set columns = ['record_key', 'identifier_type', 'identifier_value', 'observed_at', 'source'] -%}
-    {%- set linked = "input_rows.link_status = 'linked'" -%}
-    {{ return({
-        'all': fingerprints_by_record_customer(ref('int_identity__links'), columns, where=linked),
-        'candidates': fingerprints_by_record_customer(
-            ref('int_identity__links'), columns,
-            where=linked ~ ' and assignments.customer_id in (select customer_id from ' ~ candidate_customers() ~ ')',
-        ),
-    }) }}
+    {{ fingerprints_by_record_customer(ref('int_identity__links'), [
+        'record_key', 'identifier_type', 'identifier_value', 'observed_at', 'source',
+    ], where="input_rows.link_status = 'linked'") }}
 {%- endmacro %}
 
 

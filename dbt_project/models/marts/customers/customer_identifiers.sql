@@ -7,9 +7,7 @@
 
     Incremental on DuckDB (Spark rebuilds the table): a customer's rows come from its own records'
     links only, so a run rewrites only the customers whose links or records changed
-    (macros/marts/changed_customers.sql). Its pre-hook also reads int_identity__records, to find
-    the records that left it; a ref in a hook is not seen when dbt parses the project, hence: -#}
--- depends_on: {{ ref('int_identity__records') }}
+    (macros/marts/changed_customers.sql). -#}
 with
 
 observations as (
