@@ -62,7 +62,8 @@ def plant_written_rows(
     table = f"intermediate.{restricted.model}"
     with duckdb.connect(str(warehouse_copy)) as con:
         (stored,) = con.execute(f"select max({restricted.stamp}) from {table}").fetchone()
-        newest = max(stored, datetime.now(UTC).replace(tzinfo=None))
+        now = datetime.now(UTC).replace(tzinfo=None)
+        newest = max(stored or now, now)
         for record_key in record_keys:
             con.execute(
                 f"insert into {table} select * replace ({record_key} as record_key, "

@@ -7,6 +7,70 @@
 {#- One row per event, cast as the mart stores it: the pre-hook's comparison with stored rows
     holds only if both sides are built the same way. -#}
 {% macro keyed_events() -%}
+    with
+
+    stripe_orders as (
+        select
+            'order' as event_type, 'stripe' as source, 'charges' as source_table,
+            charges.charge_id as source_record_id, charges.created_at as occurred_at,
+            charges.amount * fx.usd_per_unit as amount_usd,
+            cast(null as {{ dbt.type_string() }}) as campaign_id, charges.load_id
+        from {{ ref('stg_stripe__charges') }} as charges
+        join {{ ref('fx_rates') }} as fx on fx.currency = charges.currency
+        where charges.is_succeeded
+    ),
+
+    vnpay_orders as (
+        select
+            'order', 'vnpay', 'transactions', transactions.transaction_id,
+            transactions.paid_at, transactions.amount * fx.usd_per_unit,
+            cast(null as {{ dbt.type_string() }}), transactions.load_id
+        from {{ ref('stg_vnpay__transactions') }} as transactions
+        join {{ ref('fx_rates') }} as fx on fx.currency = transactions.currency
+        where transactions.is_succeeded
+    ),
+
+    stripe_refunds as (
+        select
+            'refund', 'stripe', 'refunds', refunds.refund_id,
+            refunds.created_at, refunds.amount * fx.usd_per_unit,
+            cast(null as {{ dbt.type_string() }}), refunds.load_id
+        from {{ ref('stg_stripe__refunds') }} as refunds
+        join {{ ref('fx_rates') }} as fx on fx.currency = refunds.currency
+        where refunds.status = 'succeeded'
+    ),
+
+    leads as (
+        select
+            'lead', 'facebook_ads', 'leads', lead_id,
+            created_at, cast(null as {{ type_double() }}),
+            campaign_id, load_id
+        from {{ ref('stg_facebook_ads__leads') }}
+    ),
+
+    ad_clicks as (
+        select
+            'ad_click', 'google_ads', 'clicks', gclid,
+            cast(clicked_on as {{ dbt.type_timestamp() }}), cast(null as {{ type_double() }}),
+            campaign_id, load_id
+        from {{ ref('stg_google_ads__clicks') }}
+    ),
+
+    record_events as (
+        select * from stripe_orders
+        union all select * from vnpay_orders
+        union all select * from stripe_refunds
+        union all select * from leads
+        union all select * from ad_clicks
+    ),
+
+    events as (
+        select
+            {{ dbt.concat(['source', "':'", 'source_table', "':'", 'source_record_id']) }} as event_id,
+            record_events.*
+        from record_events
+    )
+
     select
         cast(events.event_id as {{ dbt.type_string() }}) as event_id,
         cast(record_customers.customer_id as {{ dbt.type_string() }}) as customer_id,
@@ -18,52 +82,12 @@
         cast(events.source_record_id as {{ dbt.type_string() }}) as source_record_id,
         cast(events.campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(events.load_id as {{ dbt.type_string() }}) as load_id
-    from (
-        select
-            {{ dbt.concat(['source', "':'", 'source_table', "':'", 'source_record_id']) }} as event_id,
-            record_events.*
-        from (
-            select
-                'order' as event_type, 'stripe' as source, 'charges' as source_table,
-                charges.charge_id as source_record_id, charges.created_at as occurred_at,
-                charges.amount * fx.usd_per_unit as amount_usd,
-                cast(null as {{ dbt.type_string() }}) as campaign_id, charges.load_id
-            from {{ ref('stg_stripe__charges') }} as charges
-            join {{ ref('fx_rates') }} as fx on fx.currency = charges.currency
-            where charges.is_succeeded
-            union all
-            select
-                'order', 'vnpay', 'transactions', transactions.transaction_id,
-                transactions.paid_at, transactions.amount * fx.usd_per_unit,
-                cast(null as {{ dbt.type_string() }}), transactions.load_id
-            from {{ ref('stg_vnpay__transactions') }} as transactions
-            join {{ ref('fx_rates') }} as fx on fx.currency = transactions.currency
-            where transactions.is_succeeded
-            union all
-            select
-                'refund', 'stripe', 'refunds', refunds.refund_id,
-                refunds.created_at, refunds.amount * fx.usd_per_unit,
-                cast(null as {{ dbt.type_string() }}), refunds.load_id
-            from {{ ref('stg_stripe__refunds') }} as refunds
-            join {{ ref('fx_rates') }} as fx on fx.currency = refunds.currency
-            where refunds.status = 'succeeded'
-            union all
-            select
-                'lead', 'facebook_ads', 'leads', lead_id,
-                created_at, cast(null as {{ type_double() }}),
-                campaign_id, load_id
-            from {{ ref('stg_facebook_ads__leads') }}
-            union all
-            select
-                'ad_click', 'google_ads', 'clicks', gclid,
-                cast(clicked_on as {{ dbt.type_timestamp() }}), cast(null as {{ type_double() }}),
-                campaign_id, load_id
-            from {{ ref('stg_google_ads__clicks') }}
-        ) as record_events
-    ) as events
-    {# An event's id is its record's `record_key` (source:table:id, as int_identity__records
+    from events
+    {#- An event's id is its record's `record_key` (source:table:id, as int_identity__records
         spells it), and every staged row of these tables is a person record: the assignments
-        alone give each event its customer. #}
+        alone give each event its customer, without reading the 3M records (M) again. The row a
+        record no longer ingested leaves in the assignments matches no event: its staged row, the
+        event's source, is gone too. #}
     join {{ ref('int_identity__record_customers') }} as record_customers
         on record_customers.record_key = events.event_id
     where events.occurred_at is not null
@@ -72,14 +96,15 @@
 
 {#- Pre-hook condition: the stored keyed events that differ from `keyed_events()` in any column,
     or that it no longer yields (the record was withdrawn, deleted, or failed). EXCEPT compares
-    nulls as equal, which the nullable amount and campaign need. -#}
+    nulls as equal, which the nullable amount and campaign need; EXCEPT ALL also deletes a
+    stored event repeated, which the model then writes once. -#}
 {% macro stale_keyed_events(stored) -%}
     source_table <> 'campaign_activity'
     and event_id in (
         select event_id from (
             select {{ keyed_event_columns() }} from {{ stored }}
             where source_table <> 'campaign_activity'
-            except
+            except all
             select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as current_events
         ) as stale
     )

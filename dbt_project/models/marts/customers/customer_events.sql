@@ -2,7 +2,7 @@
     materialized=('table' if target.type == 'spark' else 'incremental'),
     unique_key='event_id',
     incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where {{ stale_keyed_events(this) }}{% endif %}",
         "{{ create_consumed_mark('assignments_seen', 'assigned_at', is_incremental()) }}",
@@ -33,8 +33,6 @@
     assignments) leaves anything it would not see. On Spark, where plain Parquet tables cannot
     delete, the model is rebuilt as a table. -#}
 {%- set incremental = is_incremental() -%}
-{#- A table built before events carried `load_id` gains the column empty: no load counts as seen
-    then, so the first run rewrites every event once. -#}
 {%- set unseen_load = 'not in (select distinct load_id from ' ~ this ~ ' where load_id is not null)' -%}
 
 with
