@@ -1,7 +1,7 @@
 {#-
   customer_events' events from keyed records (orders, refunds, leads, ad clicks), every one the
   staging tables hold now, in the mart's final columns. The model selects them, and on an
-  incremental run its pre-hook compares them with the stored ones (`stale_keyed_events`).
+  incremental run its pre-hook compares them with the stored ones (`forget_stale_keyed_events`).
 -#}
 
 {#- One row per event, cast as the mart stores it: the pre-hook's comparison with stored rows
@@ -94,20 +94,31 @@
 {%- endmacro %}
 
 
-{#- Pre-hook condition: the stored keyed events that differ from `keyed_events()` in any column,
-    or that it no longer yields (the record was withdrawn, deleted, or failed). EXCEPT compares
-    nulls as equal, which the nullable amount and campaign need; EXCEPT ALL also deletes a
-    stored event repeated, which the model then writes once. -#}
-{% macro stale_keyed_events(stored) -%}
-    source_table <> 'campaign_activity'
-    and event_id in (
-        select event_id from (
-            select {{ keyed_event_columns() }} from {{ stored }}
-            where source_table <> 'campaign_activity'
-            except all
-            select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as current_events
-        ) as stale
-    )
+{#- Pre-hook of an incremental run: the current keyed events, computed once into a temporary
+    table the model then reads (`current_keyed_events`), and the deletion of every stored keyed
+    event that differs from them in any column or that they no longer hold (the record was
+    withdrawn, deleted, or failed). EXCEPT compares nulls as equal, which the nullable amount and
+    campaign need; EXCEPT ALL also deletes a stored event repeated, which the model then writes
+    once. -#}
+{% macro forget_stale_keyed_events() -%}
+    create or replace temporary table {{ current_keyed_events() }} as
+    {{ keyed_events() }};
+    delete from {{ this }}
+    where source_table <> 'campaign_activity'
+        and event_id in (
+            select event_id from (
+                select {{ keyed_event_columns() }} from {{ this }}
+                where source_table <> 'campaign_activity'
+                except all
+                select {{ keyed_event_columns() }} from {{ current_keyed_events() }}
+            ) as stale
+        )
+{%- endmacro %}
+
+
+{#- The temporary table of the current keyed events (see forget_stale_keyed_events). -#}
+{% macro current_keyed_events() -%}
+    {{ this.identifier }}__current_keyed_events
 {%- endmacro %}
 
 

@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} where {{ stale_keyed_events(this) }}{% endif %}",
+        "{% if is_incremental() %}{{ forget_stale_keyed_events() }}{% endif %}",
         "{{ create_consumed_mark('assignments_seen', 'assigned_at', is_incremental()) }}",
     ],
     post_hook="{{ move_consumed_mark('assignments_seen', 'assigned_at', ref('int_identity__record_customers'), config.get('materialized') == 'incremental') }}",
@@ -98,11 +98,13 @@ email_events as (
         on members.email = activities.email
 )
 
-select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as keyed
 {%- if incremental %}
-{#- The pre-hook deleted every stored keyed event that differs from its record now: the ones
-    still stored are current, the missing ones are written. #}
+{#- The pre-hook computed the current keyed events and deleted every stored one that differs:
+    the ones still stored are current, the missing ones are written. #}
+select {{ keyed_event_columns() }} from {{ current_keyed_events() }}
 where event_id not in (select event_id from {{ this }} where source_table <> 'campaign_activity')
+{%- else %}
+select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as keyed
 {%- endif %}
 union all
 select
