@@ -36,6 +36,8 @@ class Builds:
     incremental: Path
     full: Path
     planted: Planted
+    rows_before: list[tuple[object, ...]]
+    """customer_events before the incremental run, `written_at` included."""
 
 
 def _first(con: duckdb.DuckDBPyConnection, source_table: str, count: int = 1) -> list[tuple]:
@@ -91,11 +93,12 @@ def builds(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> B
     incremental = root / "incremental.duckdb"
     shutil.copy(built_warehouse, incremental)
     planted = _plant_changes(incremental)
+    rows_before = _rows(incremental, "select * from marts.customer_events")
     full = root / "full.duckdb"
     shutil.copy(incremental, full)
     _build_events(incremental, root / "target")
     _build_events(full, root / "target_full", "--full-refresh")
-    return Builds(incremental=incremental, full=full, planted=planted)
+    return Builds(incremental=incremental, full=full, planted=planted, rows_before=rows_before)
 
 
 def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ...]]:
@@ -103,8 +106,18 @@ def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ..
         return sorted(con.execute(query, list(params)).fetchall(), key=repr)
 
 
+def _run_start(warehouse: Path) -> object:
+    """The start of the latest dbt invocation that wrote to the warehouse, from the ledger."""
+    ((started_at,),) = _rows(
+        warehouse,
+        "select started_at from main.dbt_invocation_log order by sequence desc limit 1",
+    )
+    return started_at
+
+
 def test_an_incremental_build_leaves_the_rows_of_a_full_rebuild(builds: Builds) -> None:
-    query = "select * from marts.customer_events"
+    """Every column but `written_at`, which the rebuild renews on every row."""
+    query = "select * exclude (written_at) from marts.customer_events"
     incremental = _rows(builds.incremental, query)
     assert incremental == _rows(builds.full, query)
     assert incremental
@@ -144,3 +157,29 @@ def test_a_lead_whose_record_moved_follows_its_new_customer(builds: Builds) -> N
         f"facebook_ads:leads:{builds.planted.moved_lead}",
     )
     assert customers == [(builds.planted.lead_customer,)]
+
+
+def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
+    builds: Builds,
+) -> None:
+    planted = builds.planted
+    rewritten = {
+        f"stripe:charges:{planted.corrected_charge}",
+        f"facebook_ads:leads:{planted.moved_lead}",
+    }
+    gone = {
+        f"stripe:charges:{planted.withdrawn_charge}",
+        f"stripe:refunds:{planted.deleted_refund}",
+    }
+    rows = _rows(builds.incremental, "select * from marts.customer_events")
+    written = [row for row in rows if row[0] in rewritten]
+    untouched = [row for row in rows if row[0] not in rewritten]
+
+    assert {row[-1] for row in written} == {_run_start(builds.incremental)}
+    assert len(written) == len(rewritten)
+    assert untouched == [row for row in builds.rows_before if row[0] not in rewritten | gone]
+
+
+def test_a_full_rebuild_stamps_every_event_with_its_start(builds: Builds) -> None:
+    stamps = _rows(builds.full, "select distinct written_at from marts.customer_events")
+    assert stamps == [(_run_start(builds.full),)]

@@ -169,9 +169,16 @@ def test_the_change_sets_merged_two_customers_and_split_them_again(builds: Build
     assert any(reason == "split" and old in (first, second) for old, _, reason in changes)
 
 
+def _comparable_rows(model: str) -> str:
+    """Every column of the mart but the build that wrote the row (customer_events' `written_at`),
+    which a rebuild renews by design."""
+    written_at = " exclude (written_at)" if model == "customer_events" else ""
+    return f"select *{written_at} from marts.{model}"
+
+
 @pytest.mark.parametrize("model", ["customer_events", "customers", "customer_traits"])
 def test_incremental_runs_leave_the_same_rows_as_a_full_rebuild(builds: Builds, model: str) -> None:
-    query = f"select * from marts.{model}"
+    query = _comparable_rows(model)
     incremental = _rows(builds.incremental, query)
     assert incremental == _rows(builds.full, query)
     assert incremental
@@ -250,7 +257,7 @@ def test_the_stopped_run_moved_the_openers_member_and_the_next_run_wrote_assignm
 def test_activity_merged_by_a_run_that_stopped_before_the_marts_reaches_the_survivor(
     stopped_run: StoppedRun,
 ) -> None:
-    query = "select * from marts.customer_events"
+    query = _comparable_rows("customer_events")
     assert _rows(stopped_run.incremental, query) == _rows(stopped_run.full, query)
     retired = _rows(
         stopped_run.incremental,

@@ -122,7 +122,9 @@
 {%- endmacro %}
 
 
-{#- The mart's columns, in its order: what the comparison and the model's union line up. -#}
+{#- The mart's columns, in its order, but for `written_at`: what the comparison and the model's
+    union line up. The stamp is the build that wrote a row, not part of the event: a stored event
+    equal to its record now in every other column is current and stays, with its old stamp. -#}
 {% macro keyed_event_columns() -%}
     event_id, customer_id, event_type, occurred_at, amount_usd, source, source_table,
     source_record_id, campaign_id, load_id

@@ -31,9 +31,11 @@
     build that did, which passed: checking them again only costs their few rows). The same
     argument holds, read with "rows written since the last tested build" for "rows of unseen
     loads". `meta: {written_at_run_start: <column>}` is the same for a column holding dbt's
-    `run_started_at` of the invocation that wrote the row (int_identity__record_customers'
-    `assigned_at`): the rows stamped at or after this invocation's start are every row it wrote
-    (and any stamped later by a clock that has since gone back: a few rows checked again).
+    `run_started_at` of the invocation that wrote the row (`run_start_stamp`:
+    int_identity__record_customers' `assigned_at`, customer_events' `written_at`): the rows
+    stamped at or after this invocation's start are every row it wrote (and any stamped later by
+    a clock that has since gone back: a few rows checked again). A model qualifies whatever it
+    re-inserts, since the stamp is the writing build's, not the row's lineage.
 
     Every test checks every row when
       - the invocation is not a `dbt build` (a plain `dbt test` audits the whole warehouse),

@@ -28,7 +28,7 @@
     the ids those records had (`previous`), and the component of each of those rows' records
     (`components`): every component where an id can be claimed, with all its records and every
     claim on those ids, which is all the rules below look at. -#}
-{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set run_at = run_start_stamp() -%}
 
 with
 

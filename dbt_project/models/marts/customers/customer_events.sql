@@ -31,8 +31,16 @@
     mark and no load id, so neither a run that stopped halfway nor an erasure (rows deleted from
     raw, then every model rebuilt with `--full-refresh`, the mark moved to the rebuilt
     assignments) leaves anything it would not see. On Spark, where plain Parquet tables cannot
-    delete, the model is rebuilt as a table. -#}
+    delete, the model is rebuilt as a table.
+
+    Every row a build writes, on any engine and in full builds too, carries `written_at`, the
+    build's start (`run_start_stamp`, as int_identity__record_customers' `assigned_at`): when the
+    CDP wrote the row, not when the event happened. Rows a run leaves keep theirs, so the rows
+    stamped at or after a build's start are the rows it wrote, which is all its `unique(event_id)`
+    test needs to look for (macros/tests/tested_builds.sql); `load_id` cannot tell them, as a
+    re-keyed activity or a rewritten keyed event keeps its old load. -#}
 {%- set incremental = is_incremental() -%}
+{%- set written_at = run_start_stamp() -%}
 {%- set unseen_load = 'not in (select distinct load_id from ' ~ this ~ ' where load_id is not null)' -%}
 
 with
@@ -101,10 +109,10 @@ email_events as (
 {%- if incremental %}
 {#- The pre-hook computed the current keyed events and deleted every stored one that differs:
     the ones still stored are current, the missing ones are written. #}
-select {{ keyed_event_columns() }} from {{ current_keyed_events() }}
+select {{ keyed_event_columns() }}, {{ written_at }} as written_at from {{ current_keyed_events() }}
 where event_id not in (select event_id from {{ this }} where source_table <> 'campaign_activity')
 {%- else %}
-select {{ keyed_event_columns() }} from ({{ keyed_events() }}) as keyed
+select {{ keyed_event_columns() }}, {{ written_at }} as written_at from ({{ keyed_events() }}) as keyed
 {%- endif %}
 union all
 select
@@ -117,6 +125,7 @@ select
     cast(source_table as {{ dbt.type_string() }}) as source_table,
     cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
     cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-    cast(load_id as {{ dbt.type_string() }}) as load_id
+    cast(load_id as {{ dbt.type_string() }}) as load_id,
+    {{ written_at }} as written_at
 from email_events
 where occurred_at is not null
