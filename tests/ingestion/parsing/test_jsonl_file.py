@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pyarrow.json as pa_json
+import pytest
+
 from ingestion.exports import spec_for
+from ingestion.parsing import jsonl_file
 from ingestion.parsing.jsonl_file import _unbalanced, read_jsonl_file
 from ingestion.parsing.lines import split_lines
 
@@ -88,3 +92,81 @@ def test_line_cut_right_after_a_nested_object_is_quarantined_in_a_later_chunk():
     assert list(parsed.quarantine.reasons) == [43]
     assert "invalid JSON" in parsed.quarantine.reasons[43]
     assert parsed.rows_read == 3
+
+
+@pytest.fixture
+def arrow_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many lines each of Arrow's JSON parses was handed (quarantined ones are blanked)."""
+    parses: list[int] = []
+    real = pa_json.read_json
+
+    def counted(source, **options):  # type: ignore[no-untyped-def]
+        parses.append(sum(1 for line in bytes(source).split(b"\n") if line))
+        return real(source, **options)
+
+    monkeypatch.setattr(jsonl_file.pa_json, "read_json", counted)
+    return parses
+
+
+def _charges(count: int) -> str:
+    return "".join(
+        f'{{"id": "ch_{i}", "amount": {i}, "metadata": {{"order_id": "ORD-{i}"}}}}\n'
+        for i in range(count)
+    )
+
+
+def test_a_line_cut_after_a_nested_object_among_good_ones_is_found_before_parsing(
+    arrow_parses: list[int],
+):
+    cut = '{"id": "ch_x", "amount": 9, "metadata": {"order_id": "ORD-9"}\n'
+    parsed = read_jsonl_file((_charges(6) + cut + _charges(6)).encode(), CHARGES, first_line=101)
+    assert parsed.table.num_rows == 12
+    assert parsed.line_numbers.tolist() == [*range(101, 107), *range(108, 114)]
+    assert list(parsed.quarantine.reasons) == [107]
+    assert "invalid JSON" in parsed.quarantine.reasons[107]
+    assert arrow_parses == [12]
+
+
+def test_a_valid_line_with_a_lone_brace_in_a_string_is_kept(arrow_parses: list[int]):
+    smiley = '{"id": "ch_x", "amount": 9, "description": "thanks :}"}\n'
+    parsed = read_jsonl_file((_charges(3) + smiley).encode(), CHARGES)
+    assert parsed.table.column("id").to_pylist() == ["ch_0", "ch_1", "ch_2", "ch_x"]
+    assert parsed.quarantine.reasons == {}
+    assert arrow_parses == [4]
+
+
+def test_a_line_cut_inside_a_string_right_after_a_brace_is_found_by_its_quotes(
+    arrow_parses: list[int],
+):
+    """Its braces pair up and it ends in `}`: only the failed parse sends it to the check."""
+    cut = '{"id": "ch_x", "amount": 9, "description": "Order ORD-9}\n'
+    parsed = read_jsonl_file((_charges(2) + cut + _charges(2)).encode(), CHARGES)
+    assert parsed.line_numbers.tolist() == [1, 2, 4, 5]
+    assert list(parsed.quarantine.reasons) == [3]
+    assert "invalid JSON" in parsed.quarantine.reasons[3]
+    assert arrow_parses == [5, 4]
+
+
+def test_flat_objects_with_a_lone_brace_in_a_string_cost_no_per_line_counts(
+    monkeypatch: pytest.MonkeyPatch, arrow_parses: list[int]
+):
+    """No line of a flat export can be cut after a nested object, so its braces go uncounted."""
+    counted: list[str] = []
+    real = jsonl_file._per_line_count
+
+    def per_line_count(data, lines, character):  # type: ignore[no-untyped-def]
+        counted.append(character)
+        return real(data, lines, character)
+
+    monkeypatch.setattr(jsonl_file, "_per_line_count", per_line_count)
+    events = "".join(
+        f'{{"campaign_id": "c1", "email_address": "a{i}@b.c", "action": "click", '
+        f'"timestamp": "2026-03-04T09:12:33+00:00", "url": "https://shop.example/{i}"}}\n'
+        for i in range(4)
+    )
+    events += events.replace("/3", "/{3")
+    parsed = read_jsonl_file(events.encode(), spec_for("mailchimp", "campaign_activity"))
+    assert parsed.table.num_rows == 8
+    assert parsed.quarantine.reasons == {}
+    assert arrow_parses == [8]
+    assert counted == []
