@@ -3,16 +3,19 @@
 Lines that cannot be a whole object (not `{…}`), lines where a declared number field holds text
 or another JSON type (found by one regex over all lines), and, when the chunk's braces do not
 pair up in all, lines whose braces do not pair up (a line cut right after a nested object still
-looks like `{…}`) are checked one by one and quarantined when they are not valid. Arrow then
+looks like `{…}`) are checked one by one and quarantined when they are not valid. Braces go
+uncounted in a chunk whose sample looks flat (no object nested in its first lines). Arrow then
 parses the rest in one pass. If that fails (a value of the wrong JSON type, a line cut inside a
-string), lines whose quotes are odd are checked too and the rest parsed again. Only if that
-fails too is the chunk re-read in blocks, and only a failing block is checked line by line.
+string or after a nested object past the sample), lines whose braces do not pair up or whose
+quotes are odd are checked too and the rest parsed again. Only if that fails too is the chunk
+re-read in blocks, and only a failing block is checked line by line.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +29,7 @@ from ingestion.parsing.result import ParsedFile, Quarantine
 _BLOCK_LINES = 50_000
 _LEAF_LINES = 256
 _SAMPLE_BYTES = 64 << 10
-_JSON_NUMBER_KINDS = {Kind.INTEGER: (int,), Kind.DECIMAL: (int, float)}
+_NUMBER_KINDS = (Kind.INTEGER, Kind.DECIMAL)
 
 
 def read_first_object(data: bytes) -> dict[str, object] | None:
@@ -58,12 +61,14 @@ def read_jsonl_file(data: Bytes, spec: ExportSpec, first_line: int = 1) -> Parse
             zero_copy_only=False
         )
     _check_suspects(lines, numbers[is_record & suspect], spec, quarantine)
-    if not _braces_pair_up(data, lines, quarantine):
-        unpaired = _per_line_count(data, lines, "{") != _per_line_count(data, lines, "}")
-        _check_suspects(lines, numbers[is_record & unpaired], spec, quarantine)
+    view = np.frombuffer(data, dtype=np.uint8)
+    braces = _Braces(view, lines)
+    if not _looks_flat(view) and not _braces_pair_up(braces, lines, quarantine):
+        _check_suspects(lines, numbers[is_record & braces.differ], spec, quarantine)
     table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
     if table is None:
-        _check_suspects(lines, numbers[is_record & _unbalanced(data, lines)], spec, quarantine)
+        unbalanced = _unbalanced(braces, view, lines)
+        _check_suspects(lines, numbers[is_record & unbalanced], spec, quarantine)
         table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
     if table is None:
         candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
@@ -94,41 +99,64 @@ def _parse_all(
     return (table if table.num_rows == len(candidates) else None), candidates
 
 
-def _braces_pair_up(data: Bytes, lines: Lines, quarantine: Quarantine) -> bool:
-    """Whether the lines not quarantined hold as many `{` as `}` in all. A line cut right after
-    a nested object still looks like `{…}` and fails the whole parse; two counts over the chunk
-    (0.05 s of CPU for 64 MB) tell whether one may be there, and only then are braces counted
-    per line. Exports whose objects are flat (no `{` but the first on the lines of the chunk's
-    first `_SAMPLE_BYTES`) cannot hold such a line and skip the counts, which would cost 1.5 s
-    over the 30 chunks of M's email activity. Braces inside strings may tip the count; the exact
-    check keeps such valid lines."""
-    view = np.frombuffer(data, dtype=np.uint8)
+def _looks_flat(view: np.ndarray) -> bool:
+    """Whether no more `{` than lines begin in the chunk's first `_SAMPLE_BYTES`: no object
+    nested there, so the brace counts are skipped, which would cost 1.5 s over the 30 chunks of
+    M's email activity. The judgement is the sample's: a line cut after a nested object later in
+    the chunk still fails the parse and is found by `_unbalanced` then."""
     sample = view[:_SAMPLE_BYTES]
-    if np.count_nonzero(sample == ord("{")) <= np.count_nonzero(sample == NEWLINE) + 1:
-        return True
-    unpaired = np.count_nonzero(view == ord("{")) - np.count_nonzero(view == ord("}"))
+    return np.count_nonzero(sample == ord("{")) <= np.count_nonzero(sample == NEWLINE) + 1
+
+
+class _Braces:
+    """Where the chunk's `{` and `}` sit, each found by one scan on first use and shared by the
+    total count, the per-line counts and the check after a failed parse."""
+
+    def __init__(self, view: np.ndarray, lines: Lines) -> None:
+        self._view = view
+        self._lines = lines
+
+    @cached_property
+    def opening(self) -> np.ndarray:
+        return np.flatnonzero(self._view == ord("{"))
+
+    @cached_property
+    def closing(self) -> np.ndarray:
+        return np.flatnonzero(self._view == ord("}"))
+
+    @cached_property
+    def differ(self) -> np.ndarray:
+        """Which lines hold more or fewer `{` than `}`."""
+        opening = _per_line_count(self.opening, self._lines)
+        return opening != _per_line_count(self.closing, self._lines)
+
+
+def _braces_pair_up(braces: _Braces, lines: Lines, quarantine: Quarantine) -> bool:
+    """Whether the lines not quarantined hold as many `{` as `}` in all. A line cut right after
+    a nested object still looks like `{…}` and fails the whole parse; the two totals (0.05 s of
+    CPU for 64 MB) tell whether one may be there, and only then are braces counted per line.
+    Braces inside strings may tip the totals, or cancel a cut line's: the exact check keeps such
+    valid lines, and a cut line the totals hid fails the parse and is found by `_unbalanced`."""
+    unpaired = len(braces.opening) - len(braces.closing)
     for number in quarantine.reasons:
         text = lines.raw(number)
         unpaired -= text.count("{") - text.count("}")
     return unpaired == 0
 
 
-def _unbalanced(data: Bytes, lines: Lines) -> np.ndarray:
+def _unbalanced(braces: _Braces, view: np.ndarray, lines: Lines) -> np.ndarray:
     """Lines whose braces do not pair up or whose quotes are odd. Quotes sit on every key and
     string value, so counting them costs four times the braces (0.22 s for a 64 MB chunk of M's
     charges): this only runs when the whole parse failed. A valid line among them (a brace
     inside a string) passes the exact check."""
-    braces_differ = _per_line_count(data, lines, "{") != _per_line_count(data, lines, "}")
-    return braces_differ | (_per_line_count(data, lines, '"') % 2 == 1)
+    quotes = _per_line_count(np.flatnonzero(view == ord('"')), lines)
+    return braces.differ | (quotes % 2 == 1)
 
 
-def _per_line_count(data: Bytes, lines: Lines, character: str) -> np.ndarray:
-    """How often an ASCII `character` occurs on each line, counted on the bytes: no byte of a
-    multibyte character matches it, and one scan per character finds every occurrence at half
-    the cost of counting substrings in each line's text."""
-    view = np.frombuffer(data, dtype=np.uint8)
-    found = np.flatnonzero(view == ord(character))
-    owners = np.searchsorted(lines.starts, found, side="right") - 1
+def _per_line_count(positions: np.ndarray, lines: Lines) -> np.ndarray:
+    """How many of the byte `positions` (where one ASCII character sits; no byte of a multibyte
+    character matches one) fall on each line."""
+    owners = np.searchsorted(lines.starts, positions, side="right") - 1
     return np.bincount(owners, minlength=len(lines))
 
 
@@ -136,7 +164,7 @@ def _number_field_not_a_number(spec: ExportSpec) -> str | None:
     """A regex finding lines where a declared number field holds a string, boolean, object or
     list: Arrow would fail the whole parse on them, so they are checked one by one first. It
     may also hit a nested key of the same name; the exact check keeps those lines."""
-    names = [name for name, typed in spec.types.items() if typed.kind in _JSON_NUMBER_KINDS]
+    names = [name for name, typed in spec.types.items() if typed.kind in _NUMBER_KINDS]
     if not names:
         return None
     return '"(' + "|".join(re.escape(name) for name in names) + r')"\s*:\s*["tf{\[]'
@@ -210,6 +238,9 @@ def _parse_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table 
 
 
 def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
+    """Why a line cannot be parsed with the others: not a JSON object, or a declared number field
+    holding another JSON type (Arrow cannot put it in a number column). A number's value, such
+    as a whole `9.0` for an integer, is left to the coercion, the one rule for every line."""
     try:
         value = json.loads(text)
     except ValueError as error:
@@ -217,12 +248,11 @@ def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
     if not isinstance(value, dict):
         return "not a JSON object"
     for name, typed in spec.types.items():
-        expected = _JSON_NUMBER_KINDS.get(typed.kind)
         found = value.get(name)
         if (
-            expected
+            typed.kind in _NUMBER_KINDS
             and found is not None
-            and (isinstance(found, bool) or not isinstance(found, expected))
+            and (isinstance(found, bool) or not isinstance(found, int | float))
         ):
             return f"{name}: not a {typed.kind.value}: {found!r}"
     return None

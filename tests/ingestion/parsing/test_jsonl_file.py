@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.json as pa_json
 import pytest
 
+from ingestion.coercion import coerce
 from ingestion.exports import spec_for
 from ingestion.parsing import jsonl_file
-from ingestion.parsing.jsonl_file import _unbalanced, read_jsonl_file
-from ingestion.parsing.lines import split_lines
+from ingestion.parsing.jsonl_file import _Braces, _unbalanced, read_jsonl_file
+from ingestion.parsing.lines import Lines, split_lines
 
 CHARGES = spec_for("stripe", "charges")
 LEADS = spec_for("facebook_ads", "leads")
@@ -82,7 +85,8 @@ def test_unbalanced_lines_are_found_by_their_brace_and_quote_counts():
     """The cut line still looks like `{…}`; a brace or quote inside a string flags a valid line
     too (the exact check keeps it). The blank line counts for nothing."""
     data = CUT_AFTER_NESTED_OBJECT.encode()
-    assert _unbalanced(data, split_lines(data, 41)).tolist() == [True, False, True, True]
+    view, lines = np.frombuffer(data, dtype=np.uint8), split_lines(data, 41)
+    assert _unbalanced(_Braces(view, lines), view, lines).tolist() == [True, False, True, True]
 
 
 def test_line_cut_right_after_a_nested_object_is_quarantined_in_a_later_chunk():
@@ -100,7 +104,7 @@ def arrow_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     parses: list[int] = []
     real = pa_json.read_json
 
-    def counted(source, **options):  # type: ignore[no-untyped-def]
+    def counted(source: pa.Buffer, **options: pa_json.ParseOptions) -> pa.Table:
         parses.append(sum(1 for line in bytes(source).split(b"\n") if line))
         return real(source, **options)
 
@@ -147,16 +151,57 @@ def test_a_line_cut_inside_a_string_right_after_a_brace_is_found_by_its_quotes(
     assert arrow_parses == [5, 4]
 
 
-def test_flat_objects_with_a_lone_brace_in_a_string_cost_no_per_line_counts(
+def test_a_whole_float_amount_on_a_line_with_a_lone_brace_loads_as_it_does_without_one():
+    """The brace sends the line to the exact check, which leaves the number's value to the
+    coercion: `9.0` is the integer 9 either way."""
+    for description in ("a {", "a"):
+        line = f'{{"id": "ch_f", "amount": 9.0, "description": "{description}"}}\n'
+        parsed = read_jsonl_file((_charges(3) + line).encode(), CHARGES)
+        table = coerce(parsed, CHARGES)
+        assert table.column("amount").to_pylist() == [0, 1, 2, 9]
+        assert parsed.quarantine.reasons == {}
+
+
+def test_a_nested_line_cut_after_a_flat_sample_is_found_after_the_failed_parse(
+    arrow_parses: list[int],
+):
+    """The first `_SAMPLE_BYTES` look flat, so braces go uncounted; the failed parse finds it."""
+    flat = "".join(f'{{"id": "ch_{i}", "amount": {i}}}\n' for i in range(2500))
+    assert len(flat) > jsonl_file._SAMPLE_BYTES
+    cut = '{"id": "ch_x", "amount": 9, "metadata": {"order_id": "ORD-9"}\n'
+    parsed = read_jsonl_file((flat + _charges(2) + cut + _charges(2)).encode(), CHARGES)
+    assert parsed.table.num_rows == 2504
+    assert list(parsed.quarantine.reasons) == [2503]
+    assert "invalid JSON" in parsed.quarantine.reasons[2503]
+    assert arrow_parses == [2505, 2504]
+
+
+def test_a_cut_line_whose_brace_a_valid_line_cancels_is_found_after_the_failed_parse(
+    arrow_parses: list[int],
+):
+    """The cut line lacks a `}`, the valid one holds a spare `}` in a string: the totals pair
+    up, the parse fails, and the per-line counts send both to the exact check."""
+    cut = '{"id": "ch_x", "amount": 9, "metadata": {"order_id": "ORD-9"}\n'
+    smiley = '{"id": "ch_y", "amount": 8, "description": "thanks :}"}\n'
+    parsed = read_jsonl_file((_charges(2) + cut + smiley + _charges(2)).encode(), CHARGES)
+    assert parsed.table.column("id").to_pylist() == ["ch_0", "ch_1", "ch_y", "ch_0", "ch_1"]
+    assert parsed.line_numbers.tolist() == [1, 2, 4, 5, 6]
+    assert list(parsed.quarantine.reasons) == [3]
+    assert "invalid JSON" in parsed.quarantine.reasons[3]
+    assert arrow_parses == [6, 5]
+
+
+def test_flat_objects_with_a_lone_brace_past_the_sample_cost_no_per_line_counts(
     monkeypatch: pytest.MonkeyPatch, arrow_parses: list[int]
 ):
-    """No line of a flat export can be cut after a nested object, so its braces go uncounted."""
-    counted: list[str] = []
+    """No more `{` than lines begin in the sample: the chunk looks flat and its braces go
+    uncounted, though the lone `{` past the sample would tip the totals."""
+    counted: list[int] = []
     real = jsonl_file._per_line_count
 
-    def per_line_count(data, lines, character):  # type: ignore[no-untyped-def]
-        counted.append(character)
-        return real(data, lines, character)
+    def per_line_count(positions: np.ndarray, lines: Lines) -> np.ndarray:
+        counted.append(len(positions))
+        return real(positions, lines)
 
     monkeypatch.setattr(jsonl_file, "_per_line_count", per_line_count)
     events = "".join(
@@ -164,6 +209,7 @@ def test_flat_objects_with_a_lone_brace_in_a_string_cost_no_per_line_counts(
         f'"timestamp": "2026-03-04T09:12:33+00:00", "url": "https://shop.example/{i}"}}\n'
         for i in range(4)
     )
+    monkeypatch.setattr(jsonl_file, "_SAMPLE_BYTES", len(events))
     events += events.replace("/3", "/{3")
     parsed = read_jsonl_file(events.encode(), spec_for("mailchimp", "campaign_activity"))
     assert parsed.table.num_rows == 8
