@@ -12,7 +12,32 @@
 
   Used by int_identity__record_customers (the links' `resolved_at`, mark `links_consumed`) and
   customer_events (the assignments' `assigned_at`, mark `assignments_seen`).
+
+  This holds only while every row the upstream model writes is stamped above every stamp it
+  stored before, which the consumers' marks can have reached: a row stamped at or below a mark
+  is never read by that consumer. The clock alone does not give that: it can go back (an NTP
+  step, a VM restored from a snapshot) after rows were stamped by it, and a consumer would then
+  miss every row written until the clock passes its mark, silently. So the upstream model stamps
+  with `stamp_after_stored`: the clock, or just after the newest stamp it stored, whichever is
+  later; full rebuilds included (an erasure rebuilds int_identity__links with `--full-refresh`
+  while int_identity__record_customers keeps its mark), which dbt-duckdb runs while the old table
+  still stands beside the new one.
 -#}
+
+
+{#- The stamp of every row this run of the model writes: `clock` (an expression of the run's
+    time), or one microsecond after the newest `column` the model's table holds, whichever is
+    later. Only incremental runs read the table: for a model that is never rebuilt
+    (`full_refresh: false`, as int_identity__record_customers) a full build is its first, with
+    nothing stored. int_identity__links, a Python model rebuilt by `--full-refresh`, does the
+    same in Python and reads the old table on full builds too. -#}
+{% macro stamp_after_stored(clock, column) -%}
+    {%- if is_incremental() -%}
+        greatest({{ clock }}, coalesce({{ open_cdp.just_after('(select max(' ~ column ~ ') from ' ~ this ~ ')') }}, {{ clock }}))
+    {%- else -%}
+        {{ clock }}
+    {%- endif -%}
+{%- endmacro %}
 
 {#- Condition on `column`: newer than what the model has consumed. Only after the pre-hook
     `create_consumed_mark` made sure the mark exists. -#}

@@ -26,13 +26,14 @@
     `meta: {written_rows_by: <column>}` is the same for a model whose rows carry the build that
     wrote them instead: every row a build writes holds one value of the column, greater than that
     of every row the build leaves (int_identity__links' `resolved_at`: the clock, or just after
-    the newest stored value should the clock have gone back). The rows holding the column's
-    largest value are then every row this build wrote (and, if it wrote none, those of the last
-    build that did, which passed: checking them again only costs their few rows). The same
-    argument holds, read with "rows written since the last tested build" for "rows of unseen
-    loads". `meta: {written_at_run_start: <column>}` is the same for a column holding dbt's
-    `run_started_at` of the invocation that wrote the row (`run_start_stamp`:
-    int_identity__record_customers' `assigned_at`, customer_events' `written_at`): the rows
+    the newest stored value should the clock have gone back; macros/incremental/consumed_marks.sql).
+    The rows holding the column's largest value are then every row this build wrote (and, if it
+    wrote none, those of the last build that did, which passed: checking them again only costs
+    their few rows). The same argument holds, read with "rows written since the last tested
+    build" for "rows of unseen loads". `meta: {written_at_run_start: <column>}` is the same for a
+    column holding dbt's `run_started_at` of the invocation that wrote the row (`run_start_stamp`:
+    customer_events' `written_at`), or just after the newest stored value should the clock have
+    gone back (int_identity__record_customers' `assigned_at`): the rows
     stamped at or after this invocation's start are every row it wrote (and any stamped later by
     a clock that has since gone back: a few rows checked again). A model qualifies whatever it
     re-inserts, since the stamp is the writing build's, not the row's lineage.

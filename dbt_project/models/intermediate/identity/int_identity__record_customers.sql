@@ -11,11 +11,14 @@
       - a component that receives none gets a new id: either a brand-new person, or a part that
         split off a previous customer (recorded as a split from the old id).
     Only records whose id changed are written (`new`, `merge`, `split`), so each row tells how its
-    record got its current id and when (`assigned_at`, the run that wrote it): an unchanged
-    record keeps its row, and a run rewrites a handful of rows instead of every record (3.1M at
-    M). The newest `assigned_at` is thus the latest run that changed any id, and its rows are
-    what that run changed (a run that changes nothing writes nothing). Rows of records no longer
-    ingested stay as history but never take part again.
+    record got its current id and when (`assigned_at`, the run that wrote it: its start, or just
+    after the newest stored `assigned_at` should the clock have gone back, so that customer_events
+    and customer_id_changes, which read the rows stamped after what they consumed, see them;
+    macros/incremental/consumed_marks.sql): an unchanged record keeps its row, and a run rewrites
+    a handful of rows instead of every record (3.1M at M). The newest `assigned_at` is thus the
+    latest run that changed any id, and its rows are what that run changed (a run that changes
+    nothing writes nothing). Rows of records no longer ingested stay as history but never take
+    part again.
 
     On an incremental DuckDB run only the components that can change are read (at M about 0.2M
     of the 10M links and of the 3.1M previous rows, instead of all of them). A component
@@ -140,7 +143,7 @@ select
         when retired.customer_id is not null then 'merge'
         else 'split'
     end as change_reason,
-    {{ run_at }} as assigned_at
+    {{ stamp_after_stored(run_at, 'assigned_at') }} as assigned_at
 from components
 join component_ids on component_ids.component_key = components.component_key
 left join previous on previous.record_key = components.record_key

@@ -36,8 +36,9 @@ the hash of its candidate row (`candidate_hash`), which is how a run finds the c
 comparing text; see `_forget_affected`. The deletion of the affected rows and dbt's append of
 their new rows are one transaction (see `model`), so a failed run leaves the previous table.
 Each row also keeps when it was resolved (`resolved_at`, see `_RUN`): only the recomputed
-components' rows get a new one, which is how int_identity__record_customers reads only those.
-The first build and `--full-refresh` compute everything.
+components' rows get a new one, above every stored one, which is how
+int_identity__record_customers reads only those. The first build and `--full-refresh` compute
+everything (and stamp it above the stored rows too).
 """
 
 from __future__ import annotations
@@ -388,14 +389,34 @@ _RUN = "create or replace temp table lp_run as select {resolved_at} as resolved_
 """When this build resolved the rows it writes (UTC): later than every stored row's, so
 int_identity__record_customers finds the records whose component was recomputed since it last
 read the table (`resolved_at` above the newest one it consumed) without reading all 10M links.
-An incremental run takes the clock or, should the clock have gone back, just after the newest
-stored row."""
+Every build takes the clock or, should the clock have gone back, just after the newest stored
+row (macros/incremental/consumed_marks.sql, `stamp_after_stored`). Full builds too: an erasure
+rebuilds this model with `--full-refresh` while int_identity__record_customers keeps its mark,
+and a build stamped below that mark would go unread until the clock passed it."""
 
 _NOW = "cast(get_current_timestamp() at time zone 'UTC' as timestamp)"
 
 _AFTER_STORED = (
     "greatest(" + _NOW + ", (select max(resolved_at) from {this}) + interval 1 microsecond)"
 )
+
+_STORES_STAMPS = """
+select count(*) > 0
+from duckdb_columns()
+where database_name = ? and schema_name = ? and table_name = ? and column_name = 'resolved_at'
+"""
+"""Whether the model's table exists with its stamps. dbt-duckdb builds a full refresh into a
+new table and swaps it in afterwards, so the old table is still there to read; a table built
+before the model stamped its rows, or none (the first build), holds no stamp to stay above."""
+
+
+def _stamp(session: Any, dbt: Any) -> str:
+    """The expression of `resolved_at` for this build (see `_RUN`)."""
+    this = dbt.this
+    stored = [this.database, this.schema, this.identifier]
+    if dbt.is_incremental or session.execute(_STORES_STAMPS, stored).fetchone()[0]:
+        return _AFTER_STORED.format(this=f"{this.schema}.{this.identifier}")
+    return _NOW
 
 
 def _record_run(session: Any, runs: str, counts: list[int], passes: int) -> None:
@@ -465,9 +486,7 @@ def model(dbt: Any, session: Any) -> Any:
         post_hook="reset disabled_compression_methods",
     )
     this = f"{dbt.this.schema}.{dbt.this.identifier}"
-    session.execute(
-        _RUN.format(resolved_at=_AFTER_STORED.format(this=this) if dbt.is_incremental else _NOW)
-    )
+    session.execute(_RUN.format(resolved_at=_stamp(session, dbt)))
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
     session.execute(_UNLINKED)
     if dbt.is_incremental:
