@@ -1,9 +1,12 @@
 """Running dbt on a test's warehouse copy and reading what it reported, for the tests of the
-data tests: each plants a defect, runs an invocation that must fail, and inspects the results."""
+data tests: each plants a defect (as a build writes it, or outside dbt), runs an invocation that
+must fail (or pass, when the defect is outside what it checks), and inspects the results."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,16 +25,27 @@ def node_results(target: Path, resource_type: str | None = None) -> dict[str, di
     }
 
 
-def failing_invocation(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
-    """dbt `args` without unit tests, on the sample's date, which must fail; its results."""
+def _invocation(
+    warehouse: Path, target: Path, args: tuple[str, ...], succeeds: bool
+) -> dict[str, dict]:
     result = run_dbt(
         [*args, "--exclude", "test_type:unit"],
         warehouse,
         target_dir=target,
         dbt_vars={"as_of": SAMPLE_AS_OF},
     )
-    assert not result.success, result.output[-3000:]
+    assert result.success == succeeds, result.output[-3000:]
     return node_results(target)
+
+
+def failing_invocation(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
+    """dbt `args` without unit tests, on the sample's date, which must fail; its results."""
+    return _invocation(warehouse, target, args, succeeds=False)
+
+
+def passing_invocation(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
+    """dbt `args` without unit tests, on the sample's date, which must succeed; its results."""
+    return _invocation(warehouse, target, args, succeeds=True)
 
 
 def last_build_tested_everything(warehouse: Path) -> bool:
@@ -43,3 +57,29 @@ def last_build_tested_everything(warehouse: Path) -> bool:
             "order by sequence desc limit 1"
         ).fetchone()
     return bool(row and row[0])
+
+
+def plant_written_rows(
+    warehouse: Path,
+    table: str,
+    stamp: str,
+    replacements: Sequence[Mapping[str, str]],
+    order_by: str,
+    where: str = "true",
+) -> None:
+    """Per replacement, a copy of `table`'s first stored row by `order_by` among those matching
+    `where`, with the replacement's columns set to its SQL expressions, and `stamp` a day after
+    the newest stored stamp or now, whichever is later: a row as a build starting after now
+    writes it, whatever the age of the session's warehouse."""
+    with duckdb.connect(str(warehouse)) as con:
+        (stored,) = con.execute(f"select max({stamp}) from {table}").fetchone()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        newest = max(stored or now, now)
+        for replacement in replacements:
+            replaced = "".join(f"{sql} as {column}, " for column, sql in replacement.items())
+            con.execute(
+                f"insert into {table} select * replace ({replaced}"
+                f"cast(? as timestamp) + interval 1 day as {stamp})"
+                f" from {table} where {where} order by {order_by} limit 1",
+                [newest],
+            )

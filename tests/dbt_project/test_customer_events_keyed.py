@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.dbt_runner import run_dbt
+from tests.dbt_project.stored_events import StoredEvent, run_start, stored_events
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +37,8 @@ class Builds:
     incremental: Path
     full: Path
     planted: Planted
-    rows_before: list[tuple[object, ...]]
-    """customer_events before the incremental run, `written_at` included."""
+    events_before: dict[str, StoredEvent]
+    """customer_events before the incremental run."""
 
 
 def _first(con: duckdb.DuckDBPyConnection, source_table: str, count: int = 1) -> list[tuple]:
@@ -93,26 +94,17 @@ def builds(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> B
     incremental = root / "incremental.duckdb"
     shutil.copy(built_warehouse, incremental)
     planted = _plant_changes(incremental)
-    rows_before = _rows(incremental, "select * from marts.customer_events")
+    events_before = stored_events(incremental)
     full = root / "full.duckdb"
     shutil.copy(incremental, full)
     _build_events(incremental, root / "target")
     _build_events(full, root / "target_full", "--full-refresh")
-    return Builds(incremental=incremental, full=full, planted=planted, rows_before=rows_before)
+    return Builds(incremental=incremental, full=full, planted=planted, events_before=events_before)
 
 
 def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ...]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return sorted(con.execute(query, list(params)).fetchall(), key=repr)
-
-
-def _run_start(warehouse: Path) -> object:
-    """The start of the latest dbt invocation that wrote to the warehouse, from the ledger."""
-    ((started_at,),) = _rows(
-        warehouse,
-        "select started_at from main.dbt_invocation_log order by sequence desc limit 1",
-    )
-    return started_at
 
 
 def test_an_incremental_build_leaves_the_rows_of_a_full_rebuild(builds: Builds) -> None:
@@ -171,15 +163,18 @@ def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
         f"stripe:charges:{planted.withdrawn_charge}",
         f"stripe:refunds:{planted.deleted_refund}",
     }
-    rows = _rows(builds.incremental, "select * from marts.customer_events")
-    written = [row for row in rows if row[0] in rewritten]
-    untouched = [row for row in rows if row[0] not in rewritten]
+    events = stored_events(builds.incremental)
+    written = {event_id: events[event_id].written_at for event_id in rewritten}
+    untouched = {event_id: event for event_id, event in events.items() if event_id not in rewritten}
 
-    assert {row[-1] for row in written} == {_run_start(builds.incremental)}
-    assert len(written) == len(rewritten)
-    assert untouched == [row for row in builds.rows_before if row[0] not in rewritten | gone]
+    assert written == dict.fromkeys(rewritten, run_start(builds.incremental))
+    assert untouched == {
+        event_id: event
+        for event_id, event in builds.events_before.items()
+        if event_id not in rewritten | gone
+    }
 
 
 def test_a_full_rebuild_stamps_every_event_with_its_start(builds: Builds) -> None:
     stamps = _rows(builds.full, "select distinct written_at from marts.customer_events")
-    assert stamps == [(_run_start(builds.full),)]
+    assert stamps == [(run_start(builds.full),)]

@@ -9,19 +9,24 @@ A copy of the built S warehouse gets events as a build writes them: copies of a 
 activity stamped a day after the newest stored row or now, whichever is later (so after the
 build's start too). The selected build's incremental run finds no unseen load and no member with
 a new customer, so it leaves email activity alone, planted rows included: the build must fail the
-test with the restricted SQL. A defect among untouched rows is outside what such a build checks
-(it cannot write one there); a plain `dbt test` checks every row and fails on it.
+test with the restricted SQL. A defect among untouched rows (an old stamp) is outside what such a
+build checks (it cannot write one there) and the build passes; a plain `dbt test` checks every
+row and fails on it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.dbt_project.dbt_invocations import failing_invocation, last_build_tested_everything
+from tests.dbt_project.dbt_invocations import (
+    failing_invocation,
+    last_build_tested_everything,
+    passing_invocation,
+    plant_written_rows,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +44,14 @@ def plant_written_events(
 ) -> None:
     """A copy of a stored email activity per event id (SQL), with `event_type` (SQL), stamped as
     a build starting after now would stamp it."""
-    with duckdb.connect(str(warehouse)) as con:
-        (stored,) = con.execute("select max(written_at) from marts.customer_events").fetchone()
-        now = datetime.now(UTC).replace(tzinfo=None)
-        newest = max(stored or now, now)
-        for event_id in event_ids:
-            con.execute(
-                "insert into marts.customer_events select * replace ("
-                f"{event_id} as event_id, {event_type} as event_type,"
-                " cast(? as timestamp) + interval 1 day as written_at)"
-                " from marts.customer_events where source_table = 'campaign_activity'"
-                " order by event_id limit 1",
-                [newest],
-            )
+    plant_written_rows(
+        warehouse,
+        "marts.customer_events",
+        "written_at",
+        [{"event_id": event_id, "event_type": event_type} for event_id in event_ids],
+        order_by="event_id",
+        where="source_table = 'campaign_activity'",
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_an_incremental_build_fails_on_an_event_type_it_wrote_outside_the_list(
     assert RESTRICTION in tests[EVENT_TYPES]["compiled_code"]
 
 
-@pytest.mark.parametrize(
+UNTOUCHED_DEFECTS = pytest.mark.parametrize(
     ("test", "planted"),
     [
         (UNIQUE, "select * from marts.customer_events"),
@@ -99,18 +99,44 @@ def test_an_incremental_build_fails_on_an_event_type_it_wrote_outside_the_list(
     ],
     ids=["repeated-event-id", "event-type-outside-the-list"],
 )
-def test_a_plain_dbt_test_checks_every_row(
-    warehouse_copy: Path, tmp_path: Path, test: str, planted: str
-) -> None:
-    """A defect written outside dbt, with an old stamp (not a row a build wrote), is found by
-    `dbt test`, the audit of the whole warehouse."""
-    with duckdb.connect(str(warehouse_copy)) as con:
+
+
+def plant_untouched_defect(warehouse: Path, planted: str) -> None:
+    """A stored email activity's copy by `planted` (SQL), with its old stamp: written outside
+    dbt, not a row a build wrote."""
+    with duckdb.connect(str(warehouse)) as con:
         con.execute(
             f"insert into marts.customer_events {planted}"
             " where source_table = 'campaign_activity' order by event_id limit 1"
         )
 
+
+@UNTOUCHED_DEFECTS
+def test_a_plain_dbt_test_checks_every_row(
+    warehouse_copy: Path, tmp_path: Path, test: str, planted: str
+) -> None:
+    """A defect written outside dbt, with an old stamp (not a row a build wrote), is found by
+    `dbt test`, the audit of the whole warehouse."""
+    plant_untouched_defect(warehouse_copy, planted)
+
     tests = failing_invocation(warehouse_copy, tmp_path / "target", "test", "--select", test)
 
     assert tests[test]["status"] == "fail"
     assert RESTRICTION not in tests[test]["compiled_code"]
+
+
+@UNTOUCHED_DEFECTS
+def test_an_incremental_build_leaves_a_defect_among_untouched_rows_to_dbt_test(
+    warehouse_copy: Path, tmp_path: Path, test: str, planted: str
+) -> None:
+    """The restriction's documented scope: a build that cannot have written the defect checks
+    only the rows it wrote and passes."""
+    assert last_build_tested_everything(warehouse_copy)
+    plant_untouched_defect(warehouse_copy, planted)
+
+    tests = passing_invocation(
+        warehouse_copy, tmp_path / "target", "build", "--select", "customer_events"
+    )
+
+    assert tests[test]["status"] == "pass"
+    assert RESTRICTION in tests[test]["compiled_code"]

@@ -19,14 +19,17 @@ checks (it cannot write one there); a plain `dbt test` checks every row and fail
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
 import pytest
 
-from tests.dbt_project.dbt_invocations import failing_invocation, last_build_tested_everything
+from tests.dbt_project.dbt_invocations import (
+    failing_invocation,
+    last_build_tested_everything,
+    plant_written_rows,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -53,24 +56,18 @@ RECORD_CUSTOMERS = Restricted(
 )
 
 
-def plant_written_rows(
+def plant_restricted_rows(
     warehouse_copy: Path, restricted: Restricted, record_keys: list[str]
 ) -> None:
-    """A copy of a stored row per record key (SQL), stamped a day after the newest stored row
-    or now, whichever is later: record customers' test looks at rows stamped at or after the
-    build's start, whatever the age of the session's warehouse."""
-    table = f"intermediate.{restricted.model}"
-    with duckdb.connect(str(warehouse_copy)) as con:
-        (stored,) = con.execute(f"select max({restricted.stamp}) from {table}").fetchone()
-        now = datetime.now(UTC).replace(tzinfo=None)
-        newest = max(stored or now, now)
-        for record_key in record_keys:
-            con.execute(
-                f"insert into {table} select * replace ({record_key} as record_key, "
-                f"cast(? as timestamp) + interval 1 day as {restricted.stamp}) "
-                f"from {table} order by record_key limit 1",
-                [newest],
-            )
+    """A copy of a stored row per record key (SQL), stamped as a build starting after now would
+    stamp it: record customers' test looks at rows stamped at or after the build's start."""
+    plant_written_rows(
+        warehouse_copy,
+        f"intermediate.{restricted.model}",
+        restricted.stamp,
+        [{"record_key": record_key} for record_key in record_keys],
+        order_by="record_key",
+    )
 
 
 @pytest.mark.parametrize("restricted", [LINKS, RECORD_CUSTOMERS], ids=lambda r: r.model)
@@ -83,7 +80,7 @@ def test_an_incremental_build_fails_on_a_repeated_key_it_wrote(
     warehouse_copy: Path, tmp_path: Path, restricted: Restricted, record_keys: list[str]
 ) -> None:
     assert last_build_tested_everything(warehouse_copy)
-    plant_written_rows(warehouse_copy, restricted, record_keys)
+    plant_restricted_rows(warehouse_copy, restricted, record_keys)
 
     tests = failing_invocation(
         warehouse_copy, tmp_path / "target", "build", "--select", restricted.model

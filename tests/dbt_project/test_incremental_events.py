@@ -6,6 +6,7 @@ Change set 1: a new day of email activity, 1% of Mailchimp members re-delivered 
 time, and a late VNPay payment carrying one customer's email and another's phone, which merges
 the two, and a second payment. Change set 2: the first payment corrected without the phone,
 which splits them again, and the second one corrected to failed, which withdraws its order.
+Each incremental build stamps the rows it writes (`written_at`) and leaves the others' stamps.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,7 @@ from test_stable_customer_ids import write_vnpay_delivery
 
 from ingestion.pipelines import load_all
 from orchestration.dbt_runner import run_dbt
+from tests.dbt_project.stored_events import StoredEvent, run_start, stored_events
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +37,19 @@ EVENT_MODELS = [
 ]
 LATE_PAYMENT = "DH2026110300077"
 WITHDRAWN_PAYMENT = "DH2026110300078"
+REDELIVERED_AT = "2026-11-03 09:00:00"
+
+
+@dataclass(frozen=True)
+class IncrementalBuild:
+    """customer_events around one incremental build."""
+
+    before: dict[str, StoredEvent]
+    after: dict[str, StoredEvent]
+    started_at: datetime
+    rewritten_unchanged: frozenset[str]
+    """The email activities of members the build's loads re-delivered, which it rewrites as
+    they were: the member's load is new to customer_events."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class Builds:
     incremental: Path
     full: Path
     merged_customers: tuple[str, str]
+    change_sets: tuple[IncrementalBuild, IncrementalBuild]
 
 
 def _pick_two_customers(warehouse: Path, buyer_first: bool = False) -> tuple[str, str, str, str]:
@@ -106,7 +123,31 @@ def _redeliver_members(sample_landing: Path, landing: Path) -> None:
         writer = csv.DictWriter(dst, fieldnames=header, quoting=csv.QUOTE_ALL)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "LAST_CHANGED": "2026-11-03 09:00:00"})
+            writer.writerow({**row, "LAST_CHANGED": REDELIVERED_AT})
+
+
+def _redelivered_activities(warehouse: Path) -> frozenset[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select 'mailchimp:' || activity_id from staging.stg_mailchimp__campaign_activities"
+            " where email in (select email from staging.stg_mailchimp__members"
+            " where last_changed_at = cast(? as timestamp))",
+            [REDELIVERED_AT],
+        ).fetchall()
+    return frozenset(event_id for (event_id,) in rows)
+
+
+def _incremental_build(warehouse: Path, target: Path, redelivers_members: bool) -> IncrementalBuild:
+    before = stored_events(warehouse)
+    _build(warehouse, target)
+    after = stored_events(warehouse)
+    redelivered = _redelivered_activities(warehouse) if redelivers_members else frozenset()
+    return IncrementalBuild(
+        before=before,
+        after=after,
+        started_at=run_start(warehouse),
+        rewritten_unchanged=redelivered & after.keys(),
+    )
 
 
 def _build(warehouse: Path, target: Path, *extra: str) -> None:
@@ -134,7 +175,7 @@ def builds(
     write_vnpay_delivery(landing, "transactions_20261103.csv", LATE_PAYMENT, email, national_phone)
     write_vnpay_delivery(landing, "transactions_20261103_b.csv", WITHDRAWN_PAYMENT, email, "")
     load_all(landing, warehouse, systems=["mailchimp", "vnpay"])
-    _build(warehouse, root / "target")
+    first_change_set = _incremental_build(warehouse, root / "target", redelivers_members=True)
 
     correction = root / "landing_2"
     write_vnpay_delivery(correction, "transactions_20261104.csv", LATE_PAYMENT, email, "")
@@ -142,12 +183,17 @@ def builds(
         correction, "transactions_20261104_b.csv", WITHDRAWN_PAYMENT, email, "", response_code="24"
     )
     load_all(correction, warehouse, systems=["vnpay"])
-    _build(warehouse, root / "target")
+    second_change_set = _incremental_build(warehouse, root / "target", redelivers_members=False)
 
     full = root / "full.duckdb"
     shutil.copy(warehouse, full)
     _build(full, root / "target_full", "--full-refresh", "--select", *EVENT_MODELS)
-    return Builds(incremental=warehouse, full=full, merged_customers=(first, second))
+    return Builds(
+        incremental=warehouse,
+        full=full,
+        merged_customers=(first, second),
+        change_sets=(first_change_set, second_change_set),
+    )
 
 
 def _rows(warehouse: Path, query: str, *params: object) -> list[tuple[object, ...]]:
@@ -182,6 +228,41 @@ def test_incremental_runs_leave_the_same_rows_as_a_full_rebuild(builds: Builds, 
     incremental = _rows(builds.incremental, query)
     assert incremental == _rows(builds.full, query)
     assert incremental
+
+
+@pytest.mark.parametrize("change_set", [0, 1], ids=["change-set-1", "change-set-2"])
+def test_an_incremental_build_stamps_the_rows_it_writes_and_leaves_the_others(
+    builds: Builds, change_set: int
+) -> None:
+    build = builds.change_sets[change_set]
+    changed = {
+        event_id
+        for event_id, event in build.after.items()
+        if event_id not in build.before or build.before[event_id].columns != event.columns
+    }
+    stamped = {
+        event_id for event_id, event in build.after.items() if event.written_at == build.started_at
+    }
+
+    assert changed
+    assert stamped == changed | build.rewritten_unchanged
+    assert all(
+        build.after[event_id].written_at == build.before[event_id].written_at
+        for event_id in build.after.keys() - stamped
+    )
+
+
+def test_the_first_change_set_rewrote_the_redelivered_members_activities_as_they_were(
+    builds: Builds,
+) -> None:
+    """The premise of the email branch's stamping above: activities it rewrote unchanged."""
+    build = builds.change_sets[0]
+    unchanged = {
+        event_id
+        for event_id in build.rewritten_unchanged & build.before.keys()
+        if build.before[event_id].columns == build.after[event_id].columns
+    }
+    assert unchanged
 
 
 def test_the_new_day_of_email_activity_reached_the_customer(builds: Builds) -> None:

@@ -93,7 +93,7 @@
         insert into {{ open_cdp.invocation_log() }}
         select
             coalesce(max(sequence), 0) + 1, '{{ invocation_id }}', '{{ flags.WHICH }}',
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),
+            {{ open_cdp.run_start_stamp() }},
             '{{ open_cdp.tests_fingerprint() }}', null
         from {{ open_cdp.invocation_log() }};
         {%- set ledgers = open_cdp.completed_load_ledgers() %}
@@ -200,8 +200,8 @@
     {%- endif -%}
     {%- if stamp_column -%}
         {%- do conditions.append(
-            '(' ~ prefix ~ stamp_column ~ ' is null or ' ~ prefix ~ stamp_column ~ " >= cast('"
-            ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ '))'
+            '(' ~ prefix ~ stamp_column ~ ' is null or ' ~ prefix ~ stamp_column ~ ' >= '
+            ~ open_cdp.run_start_stamp() ~ ')'
         ) -%}
     {%- endif -%}
     {{ return(conditions | join(' and ')) }}

@@ -37,8 +37,9 @@
     build's start (`run_start_stamp`, as int_identity__record_customers' `assigned_at`): when the
     CDP wrote the row, not when the event happened. Rows a run leaves keep theirs, so the rows
     stamped at or after a build's start are the rows it wrote, which is all its `unique(event_id)`
-    test needs to look for (macros/tests/tested_builds.sql); `load_id` cannot tell them, as a
-    re-keyed activity or a rewritten keyed event keeps its old load. -#}
+    and `accepted_values(event_type)` tests need to look for (macros/tests/tested_builds.sql);
+    `load_id` cannot tell them, as a re-keyed activity or a rewritten keyed event keeps its old
+    load. -#}
 {%- set incremental = is_incremental() -%}
 {%- set written_at = run_start_stamp() -%}
 {%- set unseen_load = 'not in (select distinct load_id from ' ~ this ~ ' where load_id is not null)' -%}
