@@ -51,12 +51,24 @@ def passing_invocation(warehouse: Path, target: Path, *args: str) -> dict[str, d
 def last_build_tested_everything(warehouse: Path) -> bool:
     """The ledger's latest invocation built every model and passed every data test: the next
     incremental build may check only the rows it writes."""
+    return bool(_latest_invocation(warehouse, "built_and_tested_everything"))
+
+
+def last_invocation_start(warehouse: Path) -> datetime:
+    """The start of the latest dbt invocation that wrote to the warehouse: the `written_at` of
+    every row it wrote."""
+    started_at = _latest_invocation(warehouse, "started_at")
+    assert isinstance(started_at, datetime), "the ledger holds no invocation"
+    return started_at
+
+
+def _latest_invocation(warehouse: Path, column: str) -> object:
+    """`column` of the ledger's latest invocation (None without one)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(
-            "select built_and_tested_everything from main.dbt_invocation_log "
-            "order by sequence desc limit 1"
+            f"select {column} from main.dbt_invocation_log order by sequence desc limit 1"
         ).fetchone()
-    return bool(row and row[0])
+    return row[0] if row else None
 
 
 def plant_written_rows(

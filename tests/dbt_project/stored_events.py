@@ -1,5 +1,5 @@
-"""customer_events' rows by event id with `written_at` apart, and the build start that stamps
-them, for the tests of which rows an incremental build writes."""
+"""customer_events' rows by event id with `written_at` apart, for the tests of which rows an
+incremental build writes."""
 
 from __future__ import annotations
 
@@ -28,13 +28,3 @@ def stored_events(warehouse: Path) -> dict[str, StoredEvent]:
     }
     assert len(events) == len(rows), "customer_events repeats an event id"
     return events
-
-
-def run_start(warehouse: Path) -> datetime:
-    """The start of the latest dbt invocation that wrote to the warehouse, from the ledger: the
-    `written_at` of every row it wrote."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        (started_at,) = con.execute(
-            "select started_at from main.dbt_invocation_log order by sequence desc limit 1"
-        ).fetchone()
-    return started_at

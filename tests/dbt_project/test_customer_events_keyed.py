@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from orchestration.dbt_runner import run_dbt
-from tests.dbt_project.stored_events import StoredEvent, run_start, stored_events
+from tests.dbt_project.dbt_invocations import last_invocation_start
+from tests.dbt_project.stored_events import StoredEvent, stored_events
 
 pytestmark = pytest.mark.slow
 
@@ -115,13 +116,15 @@ def test_an_incremental_build_leaves_the_rows_of_a_full_rebuild(builds: Builds) 
     assert incremental
 
 
-def test_a_charge_corrected_to_failed_leaves_no_order(builds: Builds) -> None:
-    orders = _rows(
+@pytest.mark.parametrize("planted", ["withdrawn_charge", "deleted_refund"])
+def test_a_withdrawn_record_leaves_no_event(builds: Builds, planted: str) -> None:
+    """A charge corrected to failed leaves no order, a deleted refund no refund."""
+    events = _rows(
         builds.incremental,
         "select count(*) from marts.customer_events where source_record_id = ?",
-        builds.planted.withdrawn_charge,
+        getattr(builds.planted, planted),
     )
-    assert orders == [(0,)]
+    assert events == [(0,)]
 
 
 def test_a_corrected_amount_replaces_the_order(builds: Builds) -> None:
@@ -131,15 +134,6 @@ def test_a_corrected_amount_replaces_the_order(builds: Builds) -> None:
         builds.planted.corrected_charge,
     )
     assert amount[0] > builds.planted.corrected_amount_usd
-
-
-def test_a_deleted_refund_leaves_no_refund(builds: Builds) -> None:
-    refunds = _rows(
-        builds.incremental,
-        "select count(*) from marts.customer_events where source_record_id = ?",
-        builds.planted.deleted_refund,
-    )
-    assert refunds == [(0,)]
 
 
 def test_a_lead_whose_record_moved_follows_its_new_customer(builds: Builds) -> None:
@@ -167,7 +161,7 @@ def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
     written = {event_id: events[event_id].written_at for event_id in rewritten}
     untouched = {event_id: event for event_id, event in events.items() if event_id not in rewritten}
 
-    assert written == dict.fromkeys(rewritten, run_start(builds.incremental))
+    assert written == dict.fromkeys(rewritten, last_invocation_start(builds.incremental))
     assert untouched == {
         event_id: event
         for event_id, event in builds.events_before.items()
@@ -177,4 +171,4 @@ def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
 
 def test_a_full_rebuild_stamps_every_event_with_its_start(builds: Builds) -> None:
     stamps = _rows(builds.full, "select distinct written_at from marts.customer_events")
-    assert stamps == [(run_start(builds.full),)]
+    assert stamps == [(last_invocation_start(builds.full),)]

@@ -24,7 +24,8 @@ from test_stable_customer_ids import write_vnpay_delivery
 
 from ingestion.pipelines import load_all
 from orchestration.dbt_runner import run_dbt
-from tests.dbt_project.stored_events import StoredEvent, run_start, stored_events
+from tests.dbt_project.dbt_invocations import last_invocation_start
+from tests.dbt_project.stored_events import StoredEvent, stored_events
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +146,7 @@ def _incremental_build(warehouse: Path, target: Path, redelivers_members: bool) 
     return IncrementalBuild(
         before=before,
         after=after,
-        started_at=run_start(warehouse),
+        started_at=last_invocation_start(warehouse),
         rewritten_unchanged=redelivered & after.keys(),
     )
 

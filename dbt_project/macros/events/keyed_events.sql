@@ -69,28 +69,23 @@
             {{ dbt.concat(['source', "':'", 'source_table', "':'", 'source_record_id']) }} as event_id,
             record_events.*
         from record_events
-    )
+    ),
 
-    select
-        cast(events.event_id as {{ dbt.type_string() }}) as event_id,
-        cast(record_customers.customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(events.event_type as {{ dbt.type_string() }}) as event_type,
-        cast(events.occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(events.amount_usd as {{ type_double() }}) as amount_usd,
-        cast(events.source as {{ dbt.type_string() }}) as source,
-        cast(events.source_table as {{ dbt.type_string() }}) as source_table,
-        cast(events.source_record_id as {{ dbt.type_string() }}) as source_record_id,
-        cast(events.campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(events.load_id as {{ dbt.type_string() }}) as load_id
-    from events
     {#- An event's id is its record's `record_key` (source:table:id, as int_identity__records
         spells it), and every staged row of these tables is a person record: the assignments
         alone give each event its customer, without reading the 3M records (M) again. The row a
         record no longer ingested leaves in the assignments matches no event: its staged row, the
         event's source, is gone too. #}
-    join {{ ref('int_identity__record_customers') }} as record_customers
-        on record_customers.record_key = events.event_id
-    where events.occurred_at is not null
+    assigned_events as (
+        select record_customers.customer_id, events.*
+        from events
+        join {{ ref('int_identity__record_customers') }} as record_customers
+            on record_customers.record_key = events.event_id
+    )
+
+    select {{ cast_event_columns('assigned_events') }}
+    from assigned_events
+    where occurred_at is not null
 {%- endmacro %}
 
 
@@ -104,11 +99,11 @@
     create or replace temporary table {{ current_keyed_events() }} as
     {{ keyed_events() }};
     delete from {{ this }}
-    where source_table <> 'campaign_activity'
+    where {{ is_keyed_event() }}
         and event_id in (
             select event_id from (
                 select {{ keyed_event_columns() }} from {{ this }}
-                where source_table <> 'campaign_activity'
+                where {{ is_keyed_event() }}
                 except all
                 select {{ keyed_event_columns() }} from {{ current_keyed_events() }}
             ) as stale
@@ -122,10 +117,37 @@
 {%- endmacro %}
 
 
-{#- The mart's columns, in its order, but for `written_at`: what the comparison and the model's
-    union line up. The stamp is the build that wrote a row, not part of the event: a stored event
-    equal to its record now in every other column is current and stays, with its old stamp. -#}
+{#- Whether a stored event comes from a keyed record: every event but the email activities. -#}
+{% macro is_keyed_event() -%}
+    source_table <> 'campaign_activity'
+{%- endmacro %}
+
+
+{#- The mart's columns, in its order, but for `written_at`, each with the type it is stored as:
+    one list for the keyed events, the email activities and the pre-hook's comparison, whose
+    EXCEPT holds only if both sides are built alike. The stamp is the build that wrote a row, not
+    part of the event: a stored event equal to its record now in every other column is current
+    and stays, with its old stamp. -#}
+{% macro event_column_types() -%}
+    {{ return([
+        ('event_id', dbt.type_string()), ('customer_id', dbt.type_string()),
+        ('event_type', dbt.type_string()), ('occurred_at', dbt.type_timestamp()),
+        ('amount_usd', type_double()), ('source', dbt.type_string()),
+        ('source_table', dbt.type_string()), ('source_record_id', dbt.type_string()),
+        ('campaign_id', dbt.type_string()), ('load_id', dbt.type_string()),
+    ]) }}
+{%- endmacro %}
+
+
+{#- The columns of event_column_types(), cast from the relation `alias`. -#}
+{% macro cast_event_columns(alias) -%}
+    {%- for name, type in event_column_types() %}
+    cast({{ alias }}.{{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- The names of event_column_types(), in order: what the comparison and the model's union line up. -#}
 {% macro keyed_event_columns() -%}
-    event_id, customer_id, event_type, occurred_at, amount_usd, source, source_table,
-    source_record_id, campaign_id, load_id
+    {%- for name, type in event_column_types() -%}{{ name }}{{ ', ' if not loop.last }}{%- endfor -%}
 {%- endmacro %}

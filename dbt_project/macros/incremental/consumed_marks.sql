@@ -19,9 +19,11 @@
   step, a VM restored from a snapshot) after rows were stamped by it, and a consumer would then
   miss every row written until the clock passes its mark, silently. So the upstream model stamps
   with `stamp_after_stored`: the clock, or just after the newest stamp it stored, whichever is
-  later; full rebuilds included (an erasure rebuilds int_identity__links with `--full-refresh`
-  while int_identity__record_customers keeps its mark), which dbt-duckdb runs while the old table
-  still stands beside the new one.
+  later. Full rebuilds are covered too: an erasure rebuilds int_identity__links with
+  `--full-refresh` while int_identity__record_customers keeps its mark, and the links model reads
+  its old table, which dbt-duckdb keeps beside the new one until the swap; the SQL macro reads
+  the stored table on incremental runs only, enough for its one caller, which is never rebuilt
+  (`full_refresh: false`).
 -#}
 
 
@@ -30,10 +32,12 @@
     later. Only incremental runs read the table: for a model that is never rebuilt
     (`full_refresh: false`, as int_identity__record_customers) a full build is its first, with
     nothing stored. int_identity__links, a Python model rebuilt by `--full-refresh`, does the
-    same in Python and reads the old table on full builds too. -#}
+    same in Python and reads the old table on full builds too. `interval 1 microsecond` reads the
+    same on DuckDB and Spark (dbt's dateadd rounds to whole seconds on Spark), and `greatest`
+    skips the null maximum of an empty table on both. -#}
 {% macro stamp_after_stored(clock, column) -%}
     {%- if is_incremental() -%}
-        greatest({{ clock }}, coalesce({{ open_cdp.just_after('(select max(' ~ column ~ ') from ' ~ this ~ ')') }}, {{ clock }}))
+        greatest({{ clock }}, (select max({{ column }}) from {{ this }}) + interval 1 microsecond)
     {%- else -%}
         {{ clock }}
     {%- endif -%}

@@ -47,14 +47,3 @@
 {% macro default__compact_local_timestamp_to_utc(expression, utc_offset_hours) -%}
     {{ dbt.dateadd('hour', -utc_offset_hours, "to_timestamp(cast(" ~ expression ~ " as string), 'yyyyMMddHHmmss')") }}
 {%- endmacro %}
-
-
-{#- The next instant a timestamp can hold after `expression` (one microsecond later). DuckDB and
-    Spark both read this interval literal; dbt's dateadd on Spark rounds to whole seconds. -#}
-{% macro just_after(expression) -%}
-    {{ return(adapter.dispatch('just_after', 'open_cdp')(expression)) }}
-{%- endmacro %}
-
-{% macro default__just_after(expression) -%}
-    ({{ expression }} + interval 1 microsecond)
-{%- endmacro %}

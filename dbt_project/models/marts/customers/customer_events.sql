@@ -111,22 +111,11 @@ email_events as (
 {#- The pre-hook computed the current keyed events and deleted every stored one that differs:
     the ones still stored are current, the missing ones are written. #}
 select {{ keyed_event_columns() }}, {{ written_at }} as written_at from {{ current_keyed_events() }}
-where event_id not in (select event_id from {{ this }} where source_table <> 'campaign_activity')
+where event_id not in (select event_id from {{ this }} where {{ is_keyed_event() }})
 {%- else %}
 select {{ keyed_event_columns() }}, {{ written_at }} as written_at from ({{ keyed_events() }}) as keyed
 {%- endif %}
 union all
-select
-    cast(event_id as {{ dbt.type_string() }}) as event_id,
-    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-    cast(event_type as {{ dbt.type_string() }}) as event_type,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-    cast(amount_usd as {{ type_double() }}) as amount_usd,
-    cast(source as {{ dbt.type_string() }}) as source,
-    cast(source_table as {{ dbt.type_string() }}) as source_table,
-    cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-    cast(load_id as {{ dbt.type_string() }}) as load_id,
-    {{ written_at }} as written_at
+select {{ cast_event_columns('email_events') }}, {{ written_at }} as written_at
 from email_events
 where occurred_at is not null
