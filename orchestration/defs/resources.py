@@ -28,6 +28,9 @@ class CdpPaths(dg.ConfigurableResource):
     def serving(self) -> Path:
         return settings.serving_path()
 
+    def restricted_copy(self) -> bool:
+        return settings.restricted_copy()
+
     def ops(self) -> Path:
         return settings.ops_dir()
 

@@ -37,19 +37,28 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
         pool=WAREHOUSE_POOL,
         automation_condition=dg.AutomationCondition.eager(),
         description="data/warehouse/serving.duckdb: the analysts' layers of the warehouse with "
-        "personal data hashed (unchanged rows carried over from the previous copy), and "
-        "serving_restricted.duckdb, the whole warehouse raw (owner-only), swapped in "
-        "atomically so analysts can query while the next run writes. See docs/serving.md.",
+        "personal data hashed (unchanged rows carried over from the previous copy) and, with "
+        "CDP_RESTRICTED_COPY=1, serving_restricted.duckdb, the whole warehouse raw (owner-only), "
+        "swapped in atomically so analysts can query while the next run writes. See "
+        "docs/serving.md.",
     )
     def serving_copy(context: AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
         with retry_transient(context):
-            snapshot = publish_serving_copy(paths.warehouse(), paths.serving(), reuse_previous=True)
+            snapshot = publish_serving_copy(
+                paths.warehouse(),
+                paths.serving(),
+                reuse_previous=True,
+                restricted=paths.restricted_copy(),
+            )
+        restricted = snapshot.restricted_path
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(snapshot.path)),
                 "bytes": snapshot.bytes,
                 "tables": snapshot.tables,
-                "restricted_path": dg.MetadataValue.path(str(snapshot.restricted_path)),
+                "restricted_path": dg.MetadataValue.text("not published (CDP_RESTRICTED_COPY)")
+                if restricted is None
+                else dg.MetadataValue.path(str(restricted)),
                 "masked_columns": len(snapshot.masked_columns),
                 "tables_rewritten": len(snapshot.rewritten_tables),
                 "tables_patched": len(snapshot.patched_tables),

@@ -20,4 +20,5 @@ def deployment_settings() -> ErasureSettings:
         activation=activation.load(),
         secrets=activation.secrets(),
         dbt_target_dir=settings.dbt_project_dir() / "target" / "privacy",
+        restricted_copy=settings.restricted_copy(),
     )

@@ -59,7 +59,8 @@ class StepFailed(Exception):
 @dataclass(frozen=True)
 class ErasureSettings:
     """Where things are. `activation` None means no destinations are configured (nothing to
-    remove remotely); `dbt_vars` and `dbt_target_dir` go to the rebuild."""
+    remove remotely); `dbt_vars` and `dbt_target_dir` go to the rebuild; `restricted_copy` says
+    whether the republish writes the raw restricted copy again or deletes one left behind."""
 
     warehouse: Path
     serving: Path
@@ -68,6 +69,7 @@ class ErasureSettings:
     secrets: SecretResolver | None = None
     dbt_target_dir: Path | None = None
     dbt_vars: Mapping[str, Any] | None = None
+    restricted_copy: bool = False
 
     @property
     def receipts_dir(self) -> Path:
@@ -250,7 +252,7 @@ def _receipt(
     receipt. Rows still found mark the deletion failed too, so running the request again deletes
     and scans again."""
     bytes_before, bytes_after = compact(settings.warehouse)
-    publish_serving_copy(settings.warehouse, settings.serving)
+    publish_serving_copy(settings.warehouse, settings.serving, restricted=settings.restricted_copy)
     scans = [scan_database(path, person) for path in databases_to_scan(settings.warehouse)]
     rows_matched = sum(scan.total for scan in scans)
     deleted = record.details.get("warehouse_deleted", {})

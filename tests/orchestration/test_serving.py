@@ -47,7 +47,9 @@ def _count_in_new_process(database: Path) -> int:
     return int(out.stdout)
 
 
-def test_publish_copies_the_checkpointed_warehouse(tmp_path: Path) -> None:
+def test_publish_copies_the_checkpointed_warehouse_and_no_raw_copy_unless_asked(
+    tmp_path: Path,
+) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _warehouse(warehouse, 3)
 
@@ -55,6 +57,18 @@ def test_publish_copies_the_checkpointed_warehouse(tmp_path: Path) -> None:
 
     assert snapshot.tables == 1
     assert snapshot.bytes == serving.stat().st_size
+    assert snapshot.restricted_path is None
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert _count(con) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdp.duckdb", "serving.duckdb"]
+
+
+def test_the_restricted_copy_is_published_beside_when_asked(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _warehouse(warehouse, 3)
+
+    snapshot = publish_serving_copy(warehouse, serving, restricted=True)
+
     assert snapshot.restricted_path == tmp_path / RESTRICTED_NAME
     for copy in (serving, snapshot.restricted_path):
         with duckdb.connect(str(copy), read_only=True) as con:
@@ -64,6 +78,46 @@ def test_publish_copies_the_checkpointed_warehouse(tmp_path: Path) -> None:
         "serving.duckdb",
         RESTRICTED_NAME,
     ]
+
+
+@pytest.mark.parametrize("reuse_previous", [False, True], ids=["fresh", "reusing"])
+def test_a_publish_without_the_restricted_copy_deletes_the_one_left_behind(
+    tmp_path: Path, reuse_previous: bool
+) -> None:
+    """Turning the copy off (or an erasure republishing without it) must not leave yesterday's
+    raw data beside the new snapshot, and the swap is what makes the deletion safe."""
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _warehouse(warehouse, 3)
+    publish_serving_copy(warehouse, serving, restricted=True)
+    _warehouse(warehouse, 5)
+
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=reuse_previous)
+
+    assert snapshot.restricted_path is None
+    assert not restricted_copy_path(serving).exists()
+    assert _count_in_new_process(serving) == 5
+
+
+def test_a_failed_publish_without_the_restricted_copy_keeps_the_last_good_pair(
+    tmp_path: Path,
+) -> None:
+    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
+    _people_warehouse(warehouse)
+    publish_serving_copy(warehouse, serving, restricted=True)
+    before = _inodes(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.tickets as select 'call 0912 345 678' as comment")
+
+    with pytest.raises(ServingPublishError, match=r"marts\.tickets\.comment"):
+        publish_serving_copy(warehouse, serving)
+
+    assert _inodes(tmp_path) == before
+    assert set(before) == {"serving.duckdb", RESTRICTED_NAME}
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    """The published copies, by name: swapping one in changes its inode."""
+    return {copy.name: copy.stat().st_ino for copy in folder.glob("serving*.duckdb")}
 
 
 def _refuse_direct_io(*_: object) -> int:
@@ -86,8 +140,9 @@ def test_the_restricted_copy_is_the_warehouse_byte_for_byte(
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _warehouse(warehouse, 200_000)
 
-    snapshot = publish_serving_copy(warehouse, serving)
+    snapshot = publish_serving_copy(warehouse, serving, restricted=True)
 
+    assert snapshot.restricted_path is not None
     assert snapshot.restricted_path.read_bytes() == warehouse.read_bytes()
     assert snapshot.restricted_path.stat().st_mode & 0o777 == 0o400
 
@@ -182,8 +237,9 @@ def test_analyst_copy_hashes_personal_columns_and_restricted_copy_keeps_them(
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _people_warehouse(warehouse)
 
-    snapshot = publish_serving_copy(warehouse, serving)
+    snapshot = publish_serving_copy(warehouse, serving, restricted=True)
 
+    assert snapshot.restricted_path is not None
     with duckdb.connect(str(serving), read_only=True) as con:
         customer = con.execute(
             "select customer_id, email, phone, first_name, last_name, country"
@@ -233,8 +289,9 @@ def test_raw_and_staging_layers_stay_in_the_restricted_copy(tmp_path: Path) -> N
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _people_warehouse(warehouse)
 
-    snapshot = publish_serving_copy(warehouse, serving)
+    snapshot = publish_serving_copy(warehouse, serving, restricted=True)
 
+    assert snapshot.restricted_path is not None
     tables = (
         "select table_schema || '.' || table_name from information_schema.tables"
         " where table_catalog = current_database() order by 1"
@@ -283,8 +340,8 @@ def test_an_unclassified_column_holding_emails_or_phones_fails_and_keeps_the_las
 ) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _people_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving)
-    before = (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino)
+    publish_serving_copy(warehouse, serving, restricted=True)
+    before = _inodes(tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table marts.support_tickets (ticket_id varchar, comment varchar)")
         con.execute("insert into marts.support_tickets values ('t1', 'fine'), ('t2', ?)", [leak])
@@ -292,10 +349,10 @@ def test_an_unclassified_column_holding_emails_or_phones_fails_and_keeps_the_las
     with pytest.raises(
         ServingPublishError, match=r"marts\.support_tickets\.comment \(1 rows\)"
     ) as failure:
-        publish_serving_copy(warehouse, serving)
+        publish_serving_copy(warehouse, serving, restricted=True)
 
     assert leak not in str(failure.value)
-    assert (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino) == before
+    assert _inodes(tmp_path) == before
     assert not list(tmp_path.glob(".*"))
 
 

@@ -30,7 +30,8 @@ def published(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     folder = tmp_path_factory.mktemp("serving")
     warehouse = folder / "cdp.duckdb"
     shutil.copy(built_warehouse, warehouse)
-    snapshot = publish_serving_copy(warehouse, folder / "serving.duckdb")
+    snapshot = publish_serving_copy(warehouse, folder / "serving.duckdb", restricted=True)
+    assert snapshot.restricted_path is not None
     return snapshot.path, snapshot.restricted_path
 
 

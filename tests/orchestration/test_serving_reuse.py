@@ -3,17 +3,33 @@ the previous analysts' copy, every other one is masked, scanned and written agai
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration import serving_masking, serving_reuse
-from orchestration.serving import ServingPublishError, publish_serving_copy, restricted_copy_path
+from orchestration.serving import (
+    ServingPublishError,
+    ServingSnapshot,
+    publish_serving_copy,
+    restricted_copy_path,
+)
 from orchestration.serving_masking import PiiKind
+
+Publish = Callable[[Path, Path], ServingSnapshot]
+
+
+@pytest.fixture(params=[False, True], ids=["masked copy alone", "with the restricted copy"])
+def publish(request: pytest.FixtureRequest) -> Publish:
+    """An incremental publish, with and without the restricted copy: with it, a patch compares
+    the source with the previous restricted copy; without, with the previous analysts' copy."""
+    return functools.partial(publish_serving_copy, reuse_previous=True, restricted=request.param)
 
 
 def _warehouse(path: Path) -> None:
@@ -43,11 +59,16 @@ def _rows(serving: Path, table: str) -> list[tuple]:
         return con.execute(f"select * from {table} order by all").fetchall()
 
 
+def _inodes(serving: Path) -> dict[str, int]:
+    """The published copies, by name: swapping one in changes its inode."""
+    return {copy.name: copy.stat().st_ino for copy in serving.parent.glob("serving*.duckdb")}
+
+
 @pytest.fixture
-def published(tmp_path: Path) -> tuple[Path, Path]:
+def published(publish: Publish, tmp_path: Path) -> tuple[Path, Path]:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _warehouse(warehouse)
-    first = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    first = publish(warehouse, serving)
     assert first.reused_tables == ()
     return warehouse, serving
 
@@ -64,13 +85,13 @@ def published(tmp_path: Path) -> tuple[Path, Path]:
     ids=["update", "delete", "insert", "new column list"],
 )
 def test_an_unchanged_table_is_reused_and_a_changed_one_rewritten(
-    published: tuple[Path, Path], change: str
+    publish: Publish, published: tuple[Path, Path], change: str
 ) -> None:
     warehouse, serving = published
     log_before = _rows(serving, "activation.sync_log")
     _change(warehouse, change)
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.rewritten_tables == ("marts.customers",)
     assert snapshot.reused_tables == ("activation.sync_log",)
@@ -83,21 +104,23 @@ def test_an_unchanged_table_is_reused_and_a_changed_one_rewritten(
     assert _rows(serving, "activation.sync_log") == log_before
 
 
-def test_the_same_rows_in_a_recreated_table_are_reused(published: tuple[Path, Path]) -> None:
+def test_the_same_rows_in_a_recreated_table_are_reused(
+    publish: Publish, published: tuple[Path, Path]
+) -> None:
     """dbt recreates a table on every run; what counts is whether its rows changed."""
     warehouse, serving = published
     _change(
         warehouse,
         "create or replace table marts.customers as from marts.customers order by country desc",
     )
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
     assert snapshot.rewritten_tables == ()
 
 
-def test_a_dropped_table_leaves_the_copy(published: tuple[Path, Path]) -> None:
+def test_a_dropped_table_leaves_the_copy(publish: Publish, published: tuple[Path, Path]) -> None:
     warehouse, serving = published
     _change(warehouse, "drop table activation.sync_log")
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
     with duckdb.connect(str(serving), read_only=True) as con:
         schemas = con.execute("select schema_name from duckdb_tables()").fetchall()
     assert schemas == [("marts",)]
@@ -105,13 +128,13 @@ def test_a_dropped_table_leaves_the_copy(published: tuple[Path, Path]) -> None:
 
 
 def test_a_new_masking_rule_remasks_a_table_whose_rows_did_not_change(
-    published: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    publish: Publish, published: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warehouse, serving = published
     rule = (PiiKind.FREE_TEXT, re.compile(r"^utm_campaign$"))
     monkeypatch.setattr(serving_masking, "NAME_RULES", (rule, *serving_masking.NAME_RULES))
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.rewritten_tables == ("marts.customers",)
     campaigns = [row[3] for row in _rows(serving, "marts.customers")]
@@ -121,16 +144,17 @@ def test_a_new_masking_rule_remasks_a_table_whose_rows_did_not_change(
 
 
 def test_a_leak_in_a_changed_table_fails_and_keeps_the_last_good_pair(
+    publish: Publish,
     published: tuple[Path, Path],
 ) -> None:
     warehouse, serving = published
-    before = (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino)
+    before = _inodes(serving)
     _change(warehouse, "update activation.sync_log set operation = 'sent to an@gmail.com'")
 
     with pytest.raises(ServingPublishError, match=r"activation\.sync_log\.operation \(1 rows\)"):
-        publish_serving_copy(warehouse, serving, reuse_previous=True)
+        publish(warehouse, serving)
 
-    assert (serving.stat().st_ino, restricted_copy_path(serving).stat().st_ino) == before
+    assert _inodes(serving) == before
     assert not list(serving.parent.glob(".*"))
 
 
@@ -144,14 +168,16 @@ def test_without_reuse_every_table_is_written_into_a_fresh_file(
     assert snapshot.reused_tables == ()
 
 
-def test_a_copy_without_fingerprints_is_rebuilt_not_patched(tmp_path: Path) -> None:
+def test_a_copy_without_fingerprints_is_rebuilt_not_patched(
+    publish: Publish, tmp_path: Path
+) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _warehouse(warehouse)
     with duckdb.connect(str(serving)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.customers as select 'an.nguyen@gmail.com' as email")
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.reused_tables == ()
     assert len(_rows(serving, "marts.customers")) == 2
@@ -188,36 +214,38 @@ def _masked_events(warehouse: Path) -> list[tuple]:
     ids=["update delete insert", "a duplicate row", "a row swapped for a duplicate"],
 )
 def test_a_table_where_few_rows_changed_is_patched_to_exactly_the_new_rows(
-    tmp_path: Path, change: str
+    publish: Publish, tmp_path: Path, change: str
 ) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     _change(warehouse, change)
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.patched_tables == ("marts.events",)
     assert snapshot.rewritten_tables == ()
     assert _rows(serving, "marts.events") == _masked_events(warehouse)
-    again = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    again = publish(warehouse, serving)
     assert again.reused_tables == ("marts.events",)
 
 
-def test_a_repeated_row_that_lost_a_copy_is_patched_to_one_copy(tmp_path: Path) -> None:
+def test_a_repeated_row_that_lost_a_copy_is_patched_to_one_copy(
+    publish: Publish, tmp_path: Path
+) -> None:
     """Both sides hold the row's hash, so only the row counts, not a join of the hashes, show
     that one copy must go."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
     _change(warehouse, "insert into marts.events select * from marts.events where event_id = 'e7'")
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     _change(
         warehouse,
         "delete from marts.events where rowid ="
         " (select min(rowid) from marts.events where event_id = 'e7')",
     )
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.patched_tables == ("marts.events",)
     assert _rows(serving, "marts.events") == _masked_events(warehouse)
@@ -234,16 +262,16 @@ def test_a_repeated_row_that_lost_a_copy_is_patched_to_one_copy(tmp_path: Path) 
     ids=["update delete insert", "a duplicate row"],
 )
 def test_a_table_without_personal_columns_is_patched_from_its_source_hashes(
-    tmp_path: Path, change: str
+    publish: Publish, tmp_path: Path, change: str
 ) -> None:
     """Served as it is, such a table is compared with the source's own row hashes."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
     _change(warehouse, "alter table marts.events drop column email")
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     _change(warehouse, change)
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.patched_tables == ("marts.events",)
     assert snapshot.masked_columns == ()
@@ -252,41 +280,47 @@ def test_a_table_without_personal_columns_is_patched_from_its_source_hashes(
     assert _rows(serving, "marts.events") == expected
 
 
-def test_a_leak_in_a_patched_row_fails_and_keeps_the_last_good_pair(tmp_path: Path) -> None:
+def test_a_leak_in_a_patched_row_fails_and_keeps_the_last_good_pair(
+    publish: Publish, tmp_path: Path
+) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     before = serving.stat().st_ino
     _change(warehouse, "update marts.events set customer_id = '0912 345 678' where event_id = 'e9'")
 
     with pytest.raises(ServingPublishError, match=r"marts\.events\.customer_id \(1 rows\)"):
-        publish_serving_copy(warehouse, serving, reuse_previous=True)
+        publish(warehouse, serving)
 
     assert serving.stat().st_ino == before
 
 
-def test_a_view_that_became_a_table_replaces_it(published: tuple[Path, Path]) -> None:
+def test_a_view_that_became_a_table_replaces_it(
+    publish: Publish, published: tuple[Path, Path]
+) -> None:
     warehouse, serving = published
     _change(warehouse, "create view marts.vip as select customer_id from marts.customers")
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     _change(
         warehouse,
         "drop view marts.vip; create table marts.vip as select 'c1' as customer_id",
     )
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.rewritten_tables == ("marts.vip",)
     assert _rows(serving, "marts.vip") == [("c1",)]
 
 
-def test_a_changed_column_type_rewrites_the_table_instead_of_patching_it(tmp_path: Path) -> None:
+def test_a_changed_column_type_rewrites_the_table_instead_of_patching_it(
+    publish: Publish, tmp_path: Path
+) -> None:
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish(warehouse, serving)
     _change(warehouse, "alter table marts.events alter amount type decimal(10, 2)")
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish(warehouse, serving)
 
     assert snapshot.rewritten_tables == ("marts.events",)
     with duckdb.connect(str(serving), read_only=True) as con:
@@ -313,11 +347,11 @@ def test_a_patch_masks_only_the_changed_rows_when_the_restricted_copy_is_their_s
     source is compared with it, so the unchanged rows are not masked again."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
     _change(warehouse, EVENTS_CHANGE)
     monkeypatch.setattr(serving_reuse._SourceRows, "masked_hashes", _no_masked_hashes)
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
 
     assert snapshot.patched_tables == ("marts.events",)
     assert _rows(serving, "marts.events") == _masked_events(warehouse)
@@ -332,7 +366,7 @@ def test_a_restricted_copy_that_is_not_the_previous_source_is_not_trusted(
     table is compared instead, and the patch is just as exact."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
     _change(warehouse, EVENTS_CHANGE)
     copy = restricted_copy_path(serving)
     copy.unlink()
@@ -341,7 +375,7 @@ def test_a_restricted_copy_that_is_not_the_previous_source_is_not_trusted(
     elif restricted == "not a database":
         copy.write_bytes(b"not a database")
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
 
     assert snapshot.patched_tables == ("marts.events",)
     assert _rows(serving, "marts.events") == _masked_events(warehouse)
@@ -351,7 +385,8 @@ def test_rows_that_mask_to_the_same_row_are_rewritten_not_patched_wrongly(
     tmp_path: Path,
 ) -> None:
     """Two source rows differing only in an email's case mask to one row, so deleting the masked
-    version of the one that went would take the other along: the table is rewritten instead."""
+    version of the one that went (as found through the restricted copy) would take the other
+    along: the table is rewritten instead."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _events_warehouse(warehouse)
     _change(
@@ -359,10 +394,10 @@ def test_rows_that_mask_to_the_same_row_are_rewritten_not_patched_wrongly(
         "insert into marts.events values ('e7', 'c0', 'X7@GMAIL.COM', 10.5),"
         " ('e7', 'c0', 'x7@gmail.com ', 10.5)",
     )
-    publish_serving_copy(warehouse, serving, reuse_previous=True)
+    publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
     _change(warehouse, "delete from marts.events where email = 'X7@GMAIL.COM'")
 
-    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True)
+    snapshot = publish_serving_copy(warehouse, serving, reuse_previous=True, restricted=True)
 
     assert snapshot.rewritten_tables == ("marts.events",)
     assert _rows(serving, "marts.events") == _masked_events(warehouse)

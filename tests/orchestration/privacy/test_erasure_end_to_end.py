@@ -189,6 +189,7 @@ def erased(
             secrets=secrets,
             dbt_target_dir=root / "dbt_target",
             dbt_vars={"as_of": SAMPLE_AS_OF},
+            restricted_copy=True,
         )
         with duckdb.connect(str(warehouse), read_only=True) as con:
             contact_email = con.execute(
