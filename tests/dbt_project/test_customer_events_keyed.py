@@ -31,6 +31,7 @@ class Planted:
     deleted_refund: str
     moved_lead: str
     lead_customer: str
+    repeated_charge: str
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,10 @@ def _first(con: duckdb.DuckDBPyConnection, source_table: str, count: int = 1) ->
 
 def _plant_changes(warehouse: Path) -> Planted:
     """A charge corrected to failed, a charge corrected to another amount, a refund deleted, and
-    a lead whose record moves to another customer, all in place."""
+    a lead whose record moves to another customer, all in place; and the charge whose order
+    `_repeat_order` stores twice."""
     with duckdb.connect(str(warehouse)) as con:
-        (withdrawn, _), (corrected, _) = _first(con, "charges", 2)
+        (withdrawn, _), (corrected, _), (repeated, _) = _first(con, "charges", 3)
         (corrected_amount,) = con.execute(
             "select amount_usd from marts.customer_events where source_record_id = ?", [corrected]
         ).fetchone()
@@ -77,7 +79,16 @@ def _plant_changes(warehouse: Path) -> Planted:
             " where record_key = ?",
             [other_customer, f"facebook_ads:leads:{lead}"],
         )
-    return Planted(withdrawn, corrected, corrected_amount, refund, lead, other_customer)
+    return Planted(withdrawn, corrected, corrected_amount, refund, lead, other_customer, repeated)
+
+
+def _repeat_order(warehouse: Path, charge: str) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into marts.customer_events select * from marts.customer_events"
+            " where source_record_id = ?",
+            [charge],
+        )
 
 
 def _build_events(warehouse: Path, target: Path, *extra: str) -> None:
@@ -96,6 +107,7 @@ def builds(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> B
     shutil.copy(built_warehouse, incremental)
     planted = _plant_changes(incremental)
     events_before = stored_events(incremental)
+    _repeat_order(incremental, planted.repeated_charge)
     full = root / "full.duckdb"
     shutil.copy(incremental, full)
     _build_events(incremental, root / "target")
@@ -145,6 +157,17 @@ def test_a_lead_whose_record_moved_follows_its_new_customer(builds: Builds) -> N
     assert customers == [(builds.planted.lead_customer,)]
 
 
+def test_an_order_stored_twice_is_written_once(builds: Builds) -> None:
+    """Equal in every column to its record, each copy alone would stay: the repeated id is what
+    sends it to be rewritten."""
+    stamps = _rows(
+        builds.incremental,
+        "select written_at from marts.customer_events where source_record_id = ?",
+        builds.planted.repeated_charge,
+    )
+    assert stamps == [(last_invocation_start(builds.incremental),)]
+
+
 def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
     builds: Builds,
 ) -> None:
@@ -152,6 +175,7 @@ def test_an_incremental_build_stamps_the_events_it_writes_and_leaves_the_others(
     rewritten = {
         f"stripe:charges:{planted.corrected_charge}",
         f"facebook_ads:leads:{planted.moved_lead}",
+        f"stripe:charges:{planted.repeated_charge}",
     }
     gone = {
         f"stripe:charges:{planted.withdrawn_charge}",

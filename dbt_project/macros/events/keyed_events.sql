@@ -92,21 +92,31 @@
 {#- Pre-hook of an incremental run: the current keyed events, computed once into a temporary
     table the model then reads (`current_keyed_events`), and the deletion of every stored keyed
     event that differs from them in any column or that they no longer hold (the record was
-    withdrawn, deleted, or failed). EXCEPT compares nulls as equal, which the nullable amount and
-    campaign need; EXCEPT ALL also deletes a stored event repeated, which the model then writes
-    once. -#}
+    withdrawn, deleted, or failed): a stored event without a current one of the same id equal in
+    every column. `is not distinct from` counts nulls as equal, which the nullable amount and
+    campaign need. An id stored more than once is deleted too, and the model writes it once.
+    This is what `except all` of the two sides gave, but DuckDB runs that as a window over all
+    ten columns of both (1.3M rows each at M): 3.9 CPU-s, against 1.2 for this join on the id,
+    which deleted the same 4,225 ids at M. -#}
 {% macro forget_stale_keyed_events() -%}
     create or replace temporary table {{ current_keyed_events() }} as
     {{ keyed_events() }};
     delete from {{ this }}
     where {{ is_keyed_event() }}
         and event_id in (
-            select event_id from (
-                select {{ keyed_event_columns() }} from {{ this }}
-                where {{ is_keyed_event() }}
-                except all
-                select {{ keyed_event_columns() }} from {{ current_keyed_events() }}
-            ) as stale
+            select stored.event_id
+            from {{ this }} as stored
+            left join {{ current_keyed_events() }} as current_events
+                on current_events.event_id = stored.event_id
+                {%- for name, type in event_column_types() if name != 'event_id' %}
+                and current_events.{{ name }} is not distinct from stored.{{ name }}
+                {%- endfor %}
+            where stored.{{ is_keyed_event() }} and current_events.event_id is null
+            union all
+            select event_id from {{ this }}
+            where {{ is_keyed_event() }}
+            group by event_id
+            having count(*) > 1
         )
 {%- endmacro %}
 
@@ -124,8 +134,8 @@
 
 
 {#- The mart's columns, in its order, but for `written_at`, each with the type it is stored as:
-    one list for the keyed events, the email activities and the pre-hook's comparison, whose
-    EXCEPT holds only if both sides are built alike. The stamp is the build that wrote a row, not
+    one list for the keyed events, the email activities and the pre-hook's comparison, which
+    holds only if both sides are built alike. The stamp is the build that wrote a row, not
     part of the event: a stored event equal to its record now in every other column is current
     and stays, with its old stamp. -#}
 {% macro event_column_types() -%}
