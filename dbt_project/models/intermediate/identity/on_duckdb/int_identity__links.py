@@ -412,10 +412,9 @@ before the model stamped its rows, or none (the first build), holds no stamp to 
 
 def _stamp(session: Any, dbt: Any) -> str:
     """The expression of `resolved_at` for this build (see `_RUN`)."""
-    this = dbt.this
-    stored = [this.database, this.schema, this.identifier]
+    stored = [dbt.this.database, dbt.this.schema, dbt.this.identifier]
     if dbt.is_incremental or session.execute(_STORES_STAMPS, stored).fetchone()[0]:
-        return _AFTER_STORED.format(this=f"{this.schema}.{this.identifier}")
+        return _AFTER_STORED.format(this=dbt.this)
     return _NOW
 
 
@@ -485,7 +484,7 @@ def model(dbt: Any, session: Any) -> Any:
         on_schema_change="fail",
         post_hook="reset disabled_compression_methods",
     )
-    this = f"{dbt.this.schema}.{dbt.this.identifier}"
+    this = str(dbt.this)
     session.execute(_RUN.format(resolved_at=_stamp(session, dbt)))
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
     session.execute(_UNLINKED)
@@ -535,6 +534,6 @@ def model(dbt: Any, session: Any) -> Any:
     )
     session.execute(_COMPONENT_KEYS)
     counts = [len(nodes.hashes), len(link_rows), len(refused), len(np.unique(tiers))]
-    _record_run(session, f"{this}__runs", counts, result.passes)
+    _record_run(session, f"{dbt.this.schema}.{dbt.this.identifier}__runs", counts, result.passes)
     session.execute(_STORE_TEXT_PLAIN)
     return session.sql(_OUTPUT)
