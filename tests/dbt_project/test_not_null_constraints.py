@@ -124,11 +124,6 @@ def test_the_built_warehouse_refuses_a_null_in_every_declared_column(
                 )
 
 
-def build(warehouse: Path, target: Path, *args: str) -> dict[str, dict]:
-    """A `dbt build` without unit tests that must fail; dbt's results by node name."""
-    return failing_invocation(warehouse, target, "build", *args)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("full_refresh", [False, True])
 def test_a_null_an_incremental_mart_would_write_fails_the_build(
@@ -147,9 +142,10 @@ def test_a_null_an_incremental_mart_would_write_fails_the_build(
         )
         events_before = con.execute("select count(*) from marts.customer_events").fetchone()
 
-    results = build(
+    results = failing_invocation(
         warehouse_copy,
         tmp_path / "target",
+        "build",
         "--select",
         "customer_events",
         *(["--full-refresh"] if full_refresh else []),
@@ -179,11 +175,8 @@ def test_a_null_a_table_mart_would_write_fails_the_build(
         )
         before = con.execute("select count(*) from marts.segment_memberships").fetchone()
 
-    results = build(
-        warehouse_copy,
-        tmp_path / "target",
-        "--select",
-        "segment_memberships",
+    results = failing_invocation(
+        warehouse_copy, tmp_path / "target", "build", "--select", "segment_memberships"
     )
 
     memberships = results["segment_memberships"]
