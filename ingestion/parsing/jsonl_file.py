@@ -63,12 +63,11 @@ def read_jsonl_file(data: Bytes, spec: ExportSpec, first_line: int = 1) -> Parse
     _check_suspects(lines, numbers[is_record & suspect], spec, quarantine)
     view = np.frombuffer(data, dtype=np.uint8)
     braces = _Braces(view, lines)
-    if not _looks_flat(view) and not _braces_pair_up(braces, lines, quarantine):
+    if not _looks_flat(view) and not braces.pair_up(quarantine):
         _check_suspects(lines, numbers[is_record & braces.differ], spec, quarantine)
     table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
     if table is None:
-        unbalanced = _unbalanced(braces, view, lines)
-        _check_suspects(lines, numbers[is_record & unbalanced], spec, quarantine)
+        _check_suspects(lines, numbers[is_record & braces.unbalanced()], spec, quarantine)
         table, candidates = _parse_all(data, lines, numbers[is_record], spec, quarantine)
     if table is None:
         candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
@@ -103,7 +102,7 @@ def _looks_flat(view: np.ndarray) -> bool:
     """Whether no more `{` than lines begin in the chunk's first `_SAMPLE_BYTES`: no object
     nested there, so the brace counts are skipped, which would cost 1.5 s over the 30 chunks of
     M's email activity. The judgement is the sample's: a line cut after a nested object later in
-    the chunk still fails the parse and is found by `_unbalanced` then."""
+    the chunk still fails the parse and is found by `_Braces.unbalanced` then."""
     sample = view[:_SAMPLE_BYTES]
     return np.count_nonzero(sample == ord("{")) <= np.count_nonzero(sample == NEWLINE) + 1
 
@@ -130,27 +129,26 @@ class _Braces:
         opening = _per_line_count(self.opening, self._lines)
         return opening != _per_line_count(self.closing, self._lines)
 
+    def pair_up(self, quarantine: Quarantine) -> bool:
+        """Whether the lines not quarantined hold as many `{` as `}` in all. A line cut right
+        after a nested object still looks like `{…}` and fails the whole parse; the two totals
+        (0.05 s of CPU for 64 MB) tell whether one may be there, and only then are braces counted
+        per line. Braces inside strings may tip the totals, or cancel a cut line's: the exact
+        check keeps such valid lines, and a cut line the totals hid fails the parse and is found
+        by `unbalanced`."""
+        unpaired = len(self.opening) - len(self.closing)
+        for number in quarantine.reasons:
+            text = self._lines.raw(number)
+            unpaired -= text.count("{") - text.count("}")
+        return unpaired == 0
 
-def _braces_pair_up(braces: _Braces, lines: Lines, quarantine: Quarantine) -> bool:
-    """Whether the lines not quarantined hold as many `{` as `}` in all. A line cut right after
-    a nested object still looks like `{…}` and fails the whole parse; the two totals (0.05 s of
-    CPU for 64 MB) tell whether one may be there, and only then are braces counted per line.
-    Braces inside strings may tip the totals, or cancel a cut line's: the exact check keeps such
-    valid lines, and a cut line the totals hid fails the parse and is found by `_unbalanced`."""
-    unpaired = len(braces.opening) - len(braces.closing)
-    for number in quarantine.reasons:
-        text = lines.raw(number)
-        unpaired -= text.count("{") - text.count("}")
-    return unpaired == 0
-
-
-def _unbalanced(braces: _Braces, view: np.ndarray, lines: Lines) -> np.ndarray:
-    """Lines whose braces do not pair up or whose quotes are odd. Quotes sit on every key and
-    string value, so counting them costs four times the braces (0.22 s for a 64 MB chunk of M's
-    charges): this only runs when the whole parse failed. A valid line among them (a brace
-    inside a string) passes the exact check."""
-    quotes = _per_line_count(np.flatnonzero(view == ord('"')), lines)
-    return braces.differ | (quotes % 2 == 1)
+    def unbalanced(self) -> np.ndarray:
+        """Lines whose braces do not pair up or whose quotes are odd. Quotes sit on every key and
+        string value, so counting them costs four times the braces (0.22 s for a 64 MB chunk of
+        M's charges): this only runs when the whole parse failed. A valid line among them (a
+        brace inside a string) passes the exact check."""
+        quotes = _per_line_count(np.flatnonzero(self._view == ord('"')), self._lines)
+        return self.differ | (quotes % 2 == 1)
 
 
 def _per_line_count(positions: np.ndarray, lines: Lines) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 from ingestion.coercion import coerce
 from ingestion.exports import spec_for
 from ingestion.parsing import jsonl_file
-from ingestion.parsing.jsonl_file import _Braces, _unbalanced, read_jsonl_file
+from ingestion.parsing.jsonl_file import _Braces, read_jsonl_file
 from ingestion.parsing.lines import Lines, split_lines
 
 CHARGES = spec_for("stripe", "charges")
@@ -86,7 +86,7 @@ def test_unbalanced_lines_are_found_by_their_brace_and_quote_counts():
     too (the exact check keeps it). The blank line counts for nothing."""
     data = CUT_AFTER_NESTED_OBJECT.encode()
     view, lines = np.frombuffer(data, dtype=np.uint8), split_lines(data, 41)
-    assert _unbalanced(_Braces(view, lines), view, lines).tolist() == [True, False, True, True]
+    assert _Braces(view, lines).unbalanced().tolist() == [True, False, True, True]
 
 
 def test_line_cut_right_after_a_nested_object_is_quarantined_in_a_later_chunk():
