@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ingestion.exports import ExportSpec, Kind, Typed, snake_case
+from ingestion.exports import ExportSpec, FileFormat, Kind, Typed, snake_case
 from ingestion.parsing.result import ParsedFile
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
@@ -31,7 +31,7 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
         if name not in table.column_names:
             continue
         original = table[name].combine_chunks()
-        converted, bad = _convert(original, typed)
+        converted, bad = _convert(original, typed, spec.file_format)
         table = table.set_column(table.column_names.index(name), name, converted)
         problems.append((bad, original, f"{name}: not a valid {_describe(typed)}"))
     for name in spec.key:
@@ -66,8 +66,13 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
     return table
 
 
-def _convert(column: pa.Array, typed: Typed) -> tuple[pa.Array, np.ndarray]:
+def _convert(
+    column: pa.Array, typed: Typed, file_format: FileFormat
+) -> tuple[pa.Array, np.ndarray]:
     """The typed column, and which rows held a value that did not convert."""
+    if _json_text_for_a_number(column, typed, file_format):
+        bad = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        return pa.nulls(len(column), _number_type(typed.kind)), bad
     if _is_text(column.type):
         column = pc.utf8_trim_whitespace(column)
         column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
@@ -79,6 +84,19 @@ def _convert(column: pa.Array, typed: Typed) -> tuple[pa.Array, np.ndarray]:
         converted = _convert_boolean(column)
     bad = pc.and_(pc.is_valid(column), pc.is_null(converted)).to_numpy(zero_copy_only=False)
     return converted, bad
+
+
+def _json_text_for_a_number(column: pa.Array, typed: Typed, file_format: FileFormat) -> bool:
+    """Whether a declared number column of a JSONL file holds JSON strings. Every CSV field is
+    text, but JSON values keep their JSON type (docs/raw-tables.md): `"9"` is not a number, as
+    the parser's pre-check rules for the lines it finds (ingestion/parsing/jsonl_file.py). Those
+    it misses reach this point: a key spelled with a JSON escape (`amoun\\u0074`), which its
+    regex does not match and Arrow decodes, on every line of a file."""
+    return (
+        file_format is FileFormat.JSONL
+        and typed.kind in (Kind.INTEGER, Kind.DECIMAL)
+        and _is_text(column.type)
+    )
 
 
 def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:
@@ -93,8 +111,12 @@ def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:
     return parsed
 
 
+def _number_type(kind: Kind) -> pa.DataType:
+    return pa.int64() if kind is Kind.INTEGER else pa.float64()
+
+
 def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
-    target = pa.int64() if kind is Kind.INTEGER else pa.float64()
+    target = _number_type(kind)
     if _is_text(column.type):
         pattern = _INTEGER_TEXT if kind is Kind.INTEGER else _DECIMAL_TEXT
         valid = pc.match_substring_regex(column, pattern)

@@ -70,3 +70,16 @@ def test_file_type_constant_is_added():
     parsed = _parsed({"leid": ["7"]})
     table = coerce(parsed, spec_for("mailchimp", "cleaned"))
     assert table.column("status").to_pylist() == ["cleaned"]
+
+
+def test_json_strings_in_a_number_column_are_rejected_where_csv_text_converts():
+    """A JSONL column holds text only where the JSON held strings, and `"9"` is not a number
+    (docs/raw-tables.md), nor is an empty string null as an empty CSV field is."""
+    parsed = _parsed({"id": ["ch_1", "ch_2", "ch_3"], "amount": ["9", "", None]})
+    table = coerce(parsed, spec_for("stripe", "charges"))
+    assert table.column("id").to_pylist() == ["ch_3"]
+    assert table.column("amount").type == pa.int64()
+    assert parsed.quarantine.reasons == {
+        2: "amount: not a valid integer: '9'",
+        3: "amount: not a valid integer: ''",
+    }

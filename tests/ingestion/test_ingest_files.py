@@ -338,6 +338,24 @@ def test_malformed_row_is_quarantined_with_line_text_and_reason(
     assert loaded == [(rows, rows - 1, 1)]
 
 
+def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(landing, warehouse):
+    """JSON values keep their JSON type (docs/raw-tables.md): `"9"` is no integer, whether the
+    parser's check finds it by its key or the key is spelled with an escape, which hides it from
+    that check until the typing."""
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1", amount='"9"'))
+    escaped = charge("ch_2").replace('"amount": 12950', '"amoun\\u0074": "9"')
+    write(landing, "stripe/charges_20261102.jsonl", escaped)
+    write(landing, "stripe/charges_20261103.jsonl", charge("ch_3", amount="9"))
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, amount from raw_stripe.charges") == [("ch_3", 9)]
+    assert query(
+        warehouse, "select source_file, reason from raw_stripe._rejects order by source_file"
+    ) == [
+        ("stripe/charges_20261101.jsonl", "amount: not a integer: '9'"),
+        ("stripe/charges_20261102.jsonl", "amount: not a valid integer: '9'"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("relative", "lines", "missing"),
     [
