@@ -26,19 +26,19 @@
 
 {#- Per customer of customer_events (only those `changed` selects, a condition on customer_id,
     when given): `has_order`, whether the customer ever ordered (lifecycle `customer`), and
-    `last_event_at`, its latest engagement event (it can be later than its last record). -#}
+    `last_event_at`, its latest engagement event (it can be later than its last record). Only
+    engagement events are read: a customer with none has no row, which the marts read as a row
+    of no order and no engagement would be, and the sends and bounces are skipped (8M of the
+    11.7M events at M; the read took 2.1-2.7 CPU-s with them, 1.1-1.3 without). -#}
 {% macro customer_event_facts(changed=none) -%}
     select
         customer_id,
         {{ dbt.bool_or("event_type = 'order'") }} as has_order,
-        max(
-            case when event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
-                then occurred_at
-            end
-        ) as last_event_at
+        max(occurred_at) as last_event_at
     from {{ ref('customer_events') }}
+    where event_type in ('order', 'refund', 'email_open', 'email_click', 'lead', 'ad_click')
     {%- if changed %}
-    where customer_id {{ changed }}
+        and customer_id {{ changed }}
     {%- endif %}
     group by customer_id
 {%- endmacro %}
