@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ingestion.exports import ExportSpec, FileFormat, Kind, Typed, snake_case
+from ingestion.exports import NUMBER_KINDS, ExportSpec, FileFormat, Kind, Typed, snake_case
 from ingestion.parsing.result import ParsedFile
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
@@ -92,11 +92,7 @@ def _json_text_for_a_number(column: pa.Array, typed: Typed, file_format: FileFor
     the parser's pre-check rules for the lines it finds (ingestion/parsing/jsonl_file.py). Those
     it misses reach this point: a key spelled with a JSON escape (`amoun\\u0074`), which its
     regex does not match and Arrow decodes, on every line of a file."""
-    return (
-        file_format is FileFormat.JSONL
-        and typed.kind in (Kind.INTEGER, Kind.DECIMAL)
-        and _is_text(column.type)
-    )
+    return file_format is FileFormat.JSONL and typed.kind in NUMBER_KINDS and _is_text(column.type)
 
 
 def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:

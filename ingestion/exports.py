@@ -22,6 +22,10 @@ class Kind(Enum):
     BOOLEAN = "boolean"
 
 
+NUMBER_KINDS = (Kind.INTEGER, Kind.DECIMAL)
+"""The kinds a JSON value must be a JSON number for (docs/raw-tables.md)."""
+
+
 @dataclass(frozen=True)
 class Typed:
     """A typed column: `fmt` is a strptime format for text times, `utc_offset_hours` the fixed

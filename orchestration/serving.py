@@ -73,7 +73,7 @@ def publish_serving_copy(
     `restricted`, at the same time copy the closed file beside the restricted copy; verify what
     was built, then swap it in. Without `restricted`, a restricted copy left by an earlier publish
     is deleted once the masked copy is in: raw data must not outlive the setting that allowed it,
-    nor an erasure that republishes without it.
+    nor an erasure that republishes without it. A publish that fails keeps the last good pair.
 
     With `reuse_previous`, the masked copy starts from a copy of the current `serving` file and
     rewrites only the rows and tables whose source or recipe changed
@@ -85,7 +85,7 @@ def publish_serving_copy(
     `duckdb_writer` pool guarantees it): both copies read the closed, checkpointed file, so they
     hold the same snapshot without DuckDB's help. The file copy is kernel work and the masking is
     DuckDB's, so they run side by side, though at M they compete for the disk (an incremental
-    publish: 25.6-29.5 s with the copy, 17.4 s without). The file's size and modification time
+    publish: 25.6-29.5 s with the copy, 16.1 s without). The file's size and modification time
     are compared before and after, so a writer that breaks the rule fails the publish instead of
     pairing two different snapshots.
     """
@@ -255,7 +255,8 @@ def _reusable(previous: Path) -> bool:
 
 
 def _remove_database(path: Path) -> None:
-    """A staged copy that was not swapped in, with DuckDB's write-ahead log and spill folder."""
+    """A DuckDB file (a staged copy that was not swapped in, or a restricted copy no longer
+    wanted) with its write-ahead log and spill folder."""
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)

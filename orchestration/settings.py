@@ -30,19 +30,27 @@ def serving_path() -> Path:
     return warehouse_path().with_name("serving.duckdb")
 
 
-SWITCH_VALUES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_SWITCH_VALUES = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "": False,
+}
 
 
 def restricted_copy() -> bool:
     """Whether each publish also copies the raw warehouse to `serving_restricted.duckdb`
-    (CDP_RESTRICTED_COPY, default off): a second full copy of everyone's raw data exists only
-    where a deployment asks for it (docs/serving.md)."""
-    value = os.environ.get("CDP_RESTRICTED_COPY", "0")
-    if value.strip().lower() not in SWITCH_VALUES:
-        raise ValueError(
-            f"CDP_RESTRICTED_COPY={value!r}: expected one of {', '.join(SWITCH_VALUES)}"
-        )
-    return SWITCH_VALUES[value.strip().lower()]
+    (CDP_RESTRICTED_COPY, default off, as is an empty value): a second full copy of everyone's
+    raw data exists only where a deployment asks for it (docs/serving.md)."""
+    value = os.environ.get("CDP_RESTRICTED_COPY", "")
+    switch = _SWITCH_VALUES.get(value.strip().lower())
+    if switch is None:
+        expected = ", ".join(name for name in _SWITCH_VALUES if name)
+        raise ValueError(f"CDP_RESTRICTED_COPY={value!r}: expected one of {expected} or nothing")
+    return switch
 
 
 def dbt_project_dir() -> Path:

@@ -22,14 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ingestion.exports import ExportSpec, Kind, snake_case
+from ingestion.exports import NUMBER_KINDS, ExportSpec, Kind, snake_case
 from ingestion.parsing.lines import NEWLINE, Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 
 _BLOCK_LINES = 50_000
 _LEAF_LINES = 256
 _SAMPLE_BYTES = 64 << 10
-_NUMBER_KINDS = (Kind.INTEGER, Kind.DECIMAL)
 
 
 def read_first_object(data: bytes) -> dict[str, object] | None:
@@ -162,7 +161,7 @@ def _number_field_not_a_number(spec: ExportSpec) -> str | None:
     """A regex finding lines where a declared number field holds a string, boolean, object or
     list: Arrow would fail the whole parse on them, so they are checked one by one first. It
     may also hit a nested key of the same name; the exact check keeps those lines."""
-    names = [name for name, typed in spec.types.items() if typed.kind in _NUMBER_KINDS]
+    names = [name for name, typed in spec.types.items() if typed.kind in NUMBER_KINDS]
     if not names:
         return None
     return '"(' + "|".join(re.escape(name) for name in names) + r')"\s*:\s*["tf{\[]'
@@ -248,7 +247,7 @@ def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
     for name, typed in spec.types.items():
         found = value.get(name)
         if (
-            typed.kind in _NUMBER_KINDS
+            typed.kind in NUMBER_KINDS
             and found is not None
             and (isinstance(found, bool) or not isinstance(found, int | float))
         ):

@@ -19,6 +19,7 @@ from orchestration.serving import (
     publish_serving_copy,
     restricted_copy_path,
 )
+from tests.orchestration.serving_copies import published_inodes
 
 
 def _warehouse(path: Path, customers: int) -> None:
@@ -96,28 +97,6 @@ def test_a_publish_without_the_restricted_copy_deletes_the_one_left_behind(
     assert snapshot.restricted_path is None
     assert not restricted_copy_path(serving).exists()
     assert _count_in_new_process(serving) == 5
-
-
-def test_a_failed_publish_without_the_restricted_copy_keeps_the_last_good_pair(
-    tmp_path: Path,
-) -> None:
-    warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
-    _people_warehouse(warehouse)
-    publish_serving_copy(warehouse, serving, restricted=True)
-    before = _inodes(tmp_path)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create table marts.tickets as select 'call 0912 345 678' as comment")
-
-    with pytest.raises(ServingPublishError, match=r"marts\.tickets\.comment"):
-        publish_serving_copy(warehouse, serving)
-
-    assert _inodes(tmp_path) == before
-    assert set(before) == {"serving.duckdb", RESTRICTED_NAME}
-
-
-def _inodes(folder: Path) -> dict[str, int]:
-    """The published copies, by name: swapping one in changes its inode."""
-    return {copy.name: copy.stat().st_ino for copy in folder.glob("serving*.duckdb")}
 
 
 def _refuse_direct_io(*_: object) -> int:
@@ -335,13 +314,16 @@ def test_a_view_reading_a_layer_analysts_do_not_get_fails_the_publish(tmp_path: 
         "reply to an.nguyen@gmail.com please",
     ],
 )
+@pytest.mark.parametrize("restricted", [True, False], ids=["with", "then without the raw copy"])
 def test_an_unclassified_column_holding_emails_or_phones_fails_and_keeps_the_last_good_pair(
-    tmp_path: Path, leak: str
+    tmp_path: Path, leak: str, restricted: bool
 ) -> None:
+    """The pair includes the restricted copy even when the failed publish was not to write one:
+    only a publish that succeeds deletes it."""
     warehouse, serving = tmp_path / "cdp.duckdb", tmp_path / "serving.duckdb"
     _people_warehouse(warehouse)
     publish_serving_copy(warehouse, serving, restricted=True)
-    before = _inodes(tmp_path)
+    before = published_inodes(tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table marts.support_tickets (ticket_id varchar, comment varchar)")
         con.execute("insert into marts.support_tickets values ('t1', 'fine'), ('t2', ?)", [leak])
@@ -349,10 +331,11 @@ def test_an_unclassified_column_holding_emails_or_phones_fails_and_keeps_the_las
     with pytest.raises(
         ServingPublishError, match=r"marts\.support_tickets\.comment \(1 rows\)"
     ) as failure:
-        publish_serving_copy(warehouse, serving, restricted=True)
+        publish_serving_copy(warehouse, serving, restricted=restricted)
 
     assert leak not in str(failure.value)
-    assert _inodes(tmp_path) == before
+    assert published_inodes(tmp_path) == before
+    assert set(before) == {"serving.duckdb", RESTRICTED_NAME}
     assert not list(tmp_path.glob(".*"))
 
 

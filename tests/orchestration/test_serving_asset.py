@@ -30,7 +30,7 @@ def _materialize_serving(warehouse: Path) -> Mapping[str, dg.MetadataValue]:
 
 @pytest.mark.parametrize(
     ("setting", "published"),
-    [(None, False), ("0", False), ("no", False), ("1", True), (" TRUE ", True)],
+    [(None, False), ("", False), ("0", False), ("no", False), ("1", True), (" TRUE ", True)],
 )
 def test_the_restricted_copy_is_published_only_when_cdp_restricted_copy_asks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, published: bool

@@ -21,6 +21,7 @@ from orchestration.serving import (
     restricted_copy_path,
 )
 from orchestration.serving_masking import PiiKind
+from tests.orchestration.serving_copies import published_inodes
 
 Publish = Callable[[Path, Path], ServingSnapshot]
 
@@ -57,11 +58,6 @@ def _change(warehouse: Path, sql: str) -> None:
 def _rows(serving: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(serving), read_only=True) as con:
         return con.execute(f"select * from {table} order by all").fetchall()
-
-
-def _inodes(serving: Path) -> dict[str, int]:
-    """The published copies, by name: swapping one in changes its inode."""
-    return {copy.name: copy.stat().st_ino for copy in serving.parent.glob("serving*.duckdb")}
 
 
 @pytest.fixture
@@ -148,13 +144,13 @@ def test_a_leak_in_a_changed_table_fails_and_keeps_the_last_good_pair(
     published: tuple[Path, Path],
 ) -> None:
     warehouse, serving = published
-    before = _inodes(serving)
+    before = published_inodes(serving.parent)
     _change(warehouse, "update activation.sync_log set operation = 'sent to an@gmail.com'")
 
     with pytest.raises(ServingPublishError, match=r"activation\.sync_log\.operation \(1 rows\)"):
         publish(warehouse, serving)
 
-    assert _inodes(serving) == before
+    assert published_inodes(serving.parent) == before
     assert not list(serving.parent.glob(".*"))
 
 

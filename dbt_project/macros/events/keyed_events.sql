@@ -111,7 +111,7 @@
                 {%- for name, type in event_column_types() if name != 'event_id' %}
                 and current_events.{{ name }} is not distinct from stored.{{ name }}
                 {%- endfor %}
-            where stored.{{ is_keyed_event() }} and current_events.event_id is null
+            where {{ is_keyed_event('stored') }} and current_events.event_id is null
             union all
             select event_id from {{ this }}
             where {{ is_keyed_event() }}
@@ -127,9 +127,10 @@
 {%- endmacro %}
 
 
-{#- Whether a stored event comes from a keyed record: every event but the email activities. -#}
-{% macro is_keyed_event() -%}
-    source_table <> 'campaign_activity'
+{#- Whether a stored event (of the relation `alias`, when given) comes from a keyed record: every
+    event but the email activities. -#}
+{% macro is_keyed_event(alias=none) -%}
+    {{ alias ~ '.' if alias }}source_table <> 'campaign_activity'
 {%- endmacro %}
 
 
@@ -157,7 +158,7 @@
 {%- endmacro %}
 
 
-{#- The names of event_column_types(), in order: what the comparison and the model's union line up. -#}
+{#- The names of event_column_types(), in order: what the model's union lines up. -#}
 {% macro keyed_event_columns() -%}
     {%- for name, type in event_column_types() -%}{{ name }}{{ ', ' if not loop.last }}{%- endfor -%}
 {%- endmacro %}

@@ -100,9 +100,10 @@ shared as (
     select identifier_type, identifier_value, 'bridges ' || cast(bridging_partner_count as {{ dbt.type_string() }}) || ' otherwise unrelated emails or phones' from bridging
 ),
 
-{#- `coalesce(…, false)` keeps the canonical-form comparison out of the join's keys, where it
-    drops the same rows: as a key, DuckDB computed the canonical form of every email (2.6M at M,
-    2 of the model's 7 CPU-s) instead of only those on records whose canonical form is shared. -#}
+{#- In a where clause a null is false anyway, so `coalesce(…, false)` changes no row: it only stops
+    DuckDB (2.0) from making the canonical-form comparison a join key, where it computed the
+    canonical form of every email (2.6M at M, 2 of the model's 7 CPU-s) instead of only those on
+    records whose canonical form is shared. -#}
 shared_emails as (
     select distinct ids.identifier_type, ids.identifier_value, shared.reason
     from {{ ref('int_identity__record_identifiers') }} as ids
