@@ -16,6 +16,7 @@ import pyarrow.json as pa_json
 
 from ingestion.exports import NUMBER_KINDS, ExportSpec, FileFormat, Kind, Typed, snake_case
 from ingestion.parsing.result import ParsedFile
+from ingestion.reasons import not_valid, showing
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 _DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
@@ -33,7 +34,7 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
         original = table[name].combine_chunks()
         converted, bad = _convert(original, typed, spec.file_format)
         table = table.set_column(table.column_names.index(name), name, converted)
-        problems.append((bad, original, f"{name}: not a valid {_describe(typed)}"))
+        problems.append((bad, original, not_valid(name, typed)))
     for name in spec.key:
         column = table[name].combine_chunks() if name in table.column_names else None
         if column is None:
@@ -54,9 +55,8 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
     rejected = np.zeros(table.num_rows, dtype=bool)
     for bad, original, reason in problems:
         for row in np.nonzero(bad & ~rejected)[0].tolist():
-            value = original[row].as_py()
-            detail = f": {value!r}" if value is not None else ""
-            parsed.quarantine.add([int(parsed.line_numbers[row])], reason + detail)
+            reason_shown = showing(reason, original[row].as_py())
+            parsed.quarantine.add([int(parsed.line_numbers[row])], reason_shown)
         rejected |= bad
     keep = pa.array(~rejected)
     parsed.line_numbers = parsed.line_numbers[~rejected]
@@ -188,7 +188,3 @@ def _concatenate(strings: pa.Array) -> pa.Buffer:
 
 def _is_text(data_type: pa.DataType) -> bool:
     return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
-
-
-def _describe(typed: Typed) -> str:
-    return f"{typed.kind.value} ({typed.fmt})" if typed.fmt else typed.kind.value

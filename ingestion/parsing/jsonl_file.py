@@ -25,6 +25,7 @@ import pyarrow.json as pa_json
 from ingestion.exports import NUMBER_KINDS, ExportSpec, Kind, snake_case
 from ingestion.parsing.lines import NEWLINE, Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
+from ingestion.reasons import not_valid, showing
 
 _BLOCK_LINES = 50_000
 _LEAF_LINES = 256
@@ -251,7 +252,7 @@ def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
             and found is not None
             and (isinstance(found, bool) or not isinstance(found, int | float))
         ):
-            return f"{name}: not a {typed.kind.value}: {found!r}"
+            return showing(not_valid(name, typed), found)
     return None
 
 

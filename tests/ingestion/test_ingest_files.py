@@ -273,7 +273,7 @@ def test_events_append_once_per_file(landing, warehouse):
             "stripe/charges_20261101.jsonl",
             [charge("ch_1"), charge("ch_2", amount='"N/A"')],
             2,
-            "amount: not a integer: 'N/A'",
+            "amount: not a valid integer: 'N/A'",
         ),
         (
             "vnpay/transactions_20261101.csv",
@@ -351,7 +351,7 @@ def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(l
     assert query(
         warehouse, "select source_file, reason from raw_stripe._rejects order by source_file"
     ) == [
-        ("stripe/charges_20261101.jsonl", "amount: not a integer: '9'"),
+        ("stripe/charges_20261101.jsonl", "amount: not a valid integer: '9'"),
         ("stripe/charges_20261102.jsonl", "amount: not a valid integer: '9'"),
     ]
 

@@ -29,7 +29,7 @@ KEYS = {
 }
 REASONS = {
     "bad_date": ("not a valid timestamp", "not a valid date"),
-    "non_numeric_amount": ("not a valid integer", "not a valid decimal", "not a integer"),
+    "non_numeric_amount": ("not a valid integer", "not a valid decimal"),
     "broken_quoting": ("broken quoting", "wrong number of fields", "not valid UTF-8"),
     "truncated_json": ("invalid JSON", "not valid UTF-8"),
 }

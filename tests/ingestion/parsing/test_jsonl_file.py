@@ -31,7 +31,7 @@ def test_amount_sent_as_text_is_quarantined_without_losing_the_block():
     text += '{"id": "ch_x", "amount": "N/A"}\n'
     parsed = read_jsonl_file(text.encode(), CHARGES)
     assert parsed.table.num_rows == 5
-    assert parsed.quarantine.reasons == {6: "amount: not a integer: 'N/A'"}
+    assert parsed.quarantine.reasons == {6: "amount: not a valid integer: 'N/A'"}
 
 
 def test_nested_objects_become_double_underscore_columns():
