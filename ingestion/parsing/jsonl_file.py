@@ -8,7 +8,10 @@ uncounted in a chunk whose sample looks flat (no object nested in its first line
 parses the rest in one pass. If that fails (a value of the wrong JSON type, a line cut inside a
 string or after a nested object past the sample), lines whose braces do not pair up or whose
 quotes are odd are checked too and the rest parsed again. Only if that fails too is the chunk
-re-read in blocks, and only a failing block is checked line by line.
+re-read in blocks, and only a failing block is checked line by line: its invalid lines are
+quarantined and its valid ones parsed in groups that agree on each key's JSON type. Valid lines
+are never quarantined for what other lines hold: a key whose JSON type differs between lines (a
+number on one, text on another) loads as text (docs/raw-tables.md).
 """
 
 from __future__ import annotations
@@ -173,7 +176,9 @@ def _read_in_blocks(
 ) -> tuple[pa.Table, np.ndarray]:
     """The lines in blocks; a block Arrow cannot parse is halved until the culprits sit in
     blocks small enough to check line by line, so one bad line costs a few parses, not a block
-    of `json.loads`."""
+    of `json.loads`. Each block infers its own types, so the blocks are joined by
+    `_concat_as_text_where_types_differ`; a failing block's groups (`_parse_leaf`) are put back
+    in line order."""
     tables: list[pa.Table] = []
     kept: list[np.ndarray] = []
     for start in range(0, len(candidates), _BLOCK_LINES):
@@ -182,7 +187,12 @@ def _read_in_blocks(
         )
     if not tables:
         return pa.table({}), np.zeros(0, np.int64)
-    return pa.concat_tables(tables, promote_options="permissive"), np.concatenate(kept)
+    table = _concat_as_text_where_types_differ([_flatten_structs(t) for t in tables])
+    numbers = np.concatenate(kept)
+    if np.all(numbers[1:] > numbers[:-1]):
+        return table, numbers
+    order = np.argsort(numbers)
+    return table.take(pa.array(order)), numbers[order]
 
 
 def _parse_block(
@@ -200,16 +210,136 @@ def _parse_block(
         _parse_block(lines, block[half:], spec, quarantine, tables, kept)
         return
     if table is None:
-        bad = [n for n in block.tolist() if _invalid_reason(lines.raw(n), spec)]
-        for number in bad:
-            quarantine.add([number], _invalid_reason(lines.raw(number), spec) or "")
-        block = block[~np.isin(block, bad)]
-        table = _parse_lines(lines, block, spec)
-    if table is None:
-        quarantine.add(block, "JSON values of conflicting types in this block of lines")
+        _parse_leaf(lines, block, spec, quarantine, tables, kept)
         return
     tables.append(table)
     kept.append(block)
+
+
+def _parse_leaf(
+    lines: Lines,
+    block: np.ndarray,
+    spec: ExportSpec,
+    quarantine: Quarantine,
+    tables: list[pa.Table],
+    kept: list[np.ndarray],
+) -> None:
+    """A block Arrow cannot parse, small enough for `json.loads`: its invalid lines are
+    quarantined, and the valid ones are parsed in groups whose values agree on each key's JSON
+    type, since valid lines may still differ (a number on one, text on the next) where Arrow
+    wants one type per column. A list whose items differ in JSON type, and a line Arrow cannot
+    read even alone (a key twice, a number beyond a double), are quarantined with their reason:
+    that is the line's own doing, never its neighbours'."""
+    groups: list[tuple[dict[str, str], list[int]]] = []
+    for number, text in zip(block.tolist(), lines.take(block).to_pylist(), strict=True):
+        value, reason = _loaded(text, spec)
+        if not reason:
+            try:
+                types = _json_types(value)
+            except _Unreadable as error:
+                reason = str(error)
+        if reason:
+            quarantine.add([number], reason)
+            continue
+        for group_types, members in groups:
+            if all(group_types.get(path, kind) == kind for path, kind in types.items()):
+                group_types.update(types)
+                members.append(number)
+                break
+        else:
+            groups.append((types, [number]))
+    for _, members in groups:
+        group = np.array(members, dtype=np.int64)
+        table = _parse_lines(lines, group, spec)
+        if table is not None:
+            tables.append(table)
+            kept.append(group)
+            continue
+        for number in members:
+            try:
+                tables.append(_read_lines(lines, np.array([number]), spec))
+                kept.append(np.array([number], dtype=np.int64))
+            except pa.ArrowInvalid as error:
+                message = re.sub(r"^JSON parse error: | in row \d+$", "", str(error))
+                quarantine.add([number], f"unreadable JSON: {message}")
+
+
+def _json_types(value: object) -> dict[str, str]:
+    """The JSON type of every value in `value` by its path (`/metadata/order_id`, `/tags/[]`);
+    nulls are left out, as Arrow fits them in any column."""
+    types: dict[str, str] = {}
+    _add_json_types(value, "", types)
+    return types
+
+
+def _add_json_types(value: object, path: str, types: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        kind = "object"
+        for key, child in value.items():
+            if child is not None:
+                _add_json_types(child, f"{path}/{key}", types)
+    elif isinstance(value, list):
+        kind = "array"
+        for item in value:
+            if item is not None:
+                _add_json_types(item, f"{path}/[]", types)
+    elif isinstance(value, str):
+        kind = "string"
+    elif isinstance(value, bool):
+        kind = "boolean"
+    else:
+        kind = "number"
+    if types.setdefault(path, kind) != kind:
+        shown = "__".join(part for part in path.split("/[]")[0].split("/") if part)
+        raise _Unreadable(f"{shown}: a list of values of different JSON types")
+
+
+class _Unreadable(ValueError):
+    """Valid JSON no Arrow column can hold, whatever the other lines hold: a list whose items
+    differ in JSON type."""
+
+
+def _concat_as_text_where_types_differ(tables: list[pa.Table]) -> pa.Table:
+    """The tables (structs flattened) as one. A column whose JSON types differ between them (a
+    number in one block, text in another) becomes text: strings as they are, any other value
+    as its JSON text (`7`, `true`, `[7]`), so no row is lost for what other rows hold."""
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    types: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field in table.schema:
+            types.setdefault(field.name, set()).add(field.type)
+    differing = {name for name, found in types.items() if not _unify(found)}
+    texts = []
+    for table in tables:
+        for name in differing & set(table.column_names):
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, _as_json_text(table[name].combine_chunks()))
+        texts.append(table)
+    return pa.concat_tables(texts, promote_options="permissive")
+
+
+def _unify(types: set[pa.DataType]) -> bool:
+    """Whether Arrow's permissive promotion gives one column of these types."""
+    try:
+        pa.unify_schemas([pa.schema([("c", t)]) for t in types], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _as_json_text(column: pa.Array) -> pa.Array:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
+        return column.cast(pa.string())
+    texts = [
+        None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        for value in column.to_pylist()
+    ]
+    return pa.array(texts, pa.string())
 
 
 def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:
@@ -225,41 +355,78 @@ def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:
 
 
 def _parse_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table | None:
-    if len(block) == 0:
-        return pa.table({})
-    text = "\n".join(lines.take(block).to_pylist()).encode()
+    """The lines as one table, or None if Arrow cannot parse them together."""
     try:
-        table = pa_json.read_json(pa.py_buffer(text), parse_options=_parse_options(spec))
+        return _read_lines(lines, block, spec)
     except pa.ArrowInvalid:
         return None
-    return table if table.num_rows == len(block) else None
+
+
+def _read_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table:
+    if len(block) == 0:
+        return pa.table({})
+    table = pa_json.read_json(lines.joined(block), parse_options=_parse_options(spec))
+    if table.num_rows != len(block):
+        raise pa.ArrowInvalid(f"{table.num_rows} rows parsed from {len(block)} lines")
+    return table
 
 
 def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
-    """Why a line cannot be parsed with the others: not a JSON object, or a declared number field
-    holding another JSON type (Arrow cannot put it in a number column). A number's value, such
-    as a whole `9.0` for an integer, is left to the coercion, the one rule for every line."""
+    """Why a line cannot be parsed with the others, or None."""
+    return _loaded(text, spec)[1]
+
+
+def _loaded(text: str, spec: ExportSpec) -> tuple[object, str | None]:
+    """The line's value, and why it cannot be parsed with the others: not a JSON object, or a
+    declared field holding a JSON type its column cannot take (a number
+    field anything but a number, a time field anything but a string: `_parse_options` makes it
+    a text column). A number's value, such as a whole `9.0` for an integer, is left to the
+    coercion, the one rule for every line."""
     try:
         value = json.loads(text)
     except ValueError as error:
-        return f"truncated or invalid JSON: {error}"
+        return None, f"truncated or invalid JSON: {error}"
     if not isinstance(value, dict):
-        return "not a JSON object"
+        return value, "not a JSON object"
     for name, typed in spec.types.items():
         found = value.get(name)
-        if (
-            typed.kind in NUMBER_KINDS
-            and found is not None
-            and (isinstance(found, bool) or not isinstance(found, int | float))
-        ):
-            return showing(not_valid(name, typed), found)
-    return None
+        if found is None:
+            continue
+        if typed.kind in NUMBER_KINDS:
+            fits = isinstance(found, int | float) and not isinstance(found, bool)
+        elif typed.kind in (Kind.TIMESTAMP, Kind.DATE):
+            fits = isinstance(found, str)
+        else:
+            continue
+        if not fits:
+            return value, showing(not_valid(name, typed), found)
+    return value, None
 
 
 def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     """Nested objects become `parent__child` columns, as dlt names them; lists named in
-    `spec.pivot_lists` become one column per entry name; empty objects disappear; a key that is
-    null on every line becomes a text column, so the column exists whatever the file held."""
+    `spec.pivot_lists` become one column per entry name (none if every such list is empty);
+    empty objects disappear; a key that is null on every line becomes a text column, so the
+    column exists whatever the file held."""
+    table = _flatten_structs(table)
+    renamed = [
+        "__".join(snake_case(part) for part in name.split("__")) for name in table.column_names
+    ]
+    table = table.rename_columns(renamed)
+    for name in spec.pivot_lists:
+        if name in table.column_names and pa.types.is_list(table[name].type):
+            if pa.types.is_null(table[name].type.value_type):
+                table = table.drop_columns([name])
+            else:
+                table = pivot_name_values(table, name)
+    for index, column in enumerate(table.columns):
+        if pa.types.is_null(column.type):
+            table = table.set_column(index, table.column_names[index], column.cast(pa.string()))
+    return table
+
+
+def _flatten_structs(table: pa.Table) -> pa.Table:
+    """Nested objects as `parent__child` columns, named as the JSON spells them."""
     while any(pa.types.is_struct(field.type) for field in table.schema):
         columns: dict[str, pa.Array] = {}
         for name, column in zip(table.column_names, table.columns, strict=True):
@@ -269,16 +436,6 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
             else:
                 columns[name] = column
         table = pa.table(columns) if columns else pa.table({})
-    renamed = [
-        "__".join(snake_case(part) for part in name.split("__")) for name in table.column_names
-    ]
-    table = table.rename_columns(renamed)
-    for name in spec.pivot_lists:
-        if name in table.column_names and pa.types.is_list(table[name].type):
-            table = pivot_name_values(table, name)
-    for index, column in enumerate(table.columns):
-        if pa.types.is_null(column.type):
-            table = table.set_column(index, table.column_names[index], column.cast(pa.string()))
     return table
 
 

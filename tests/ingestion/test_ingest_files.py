@@ -356,6 +356,33 @@ def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(l
     ]
 
 
+def test_an_undeclared_key_of_two_json_types_in_one_file_loads_every_line_as_text(
+    landing, warehouse
+):
+    """Valid lines are never rejected for what other lines hold (docs/raw-tables.md): the key
+    is a number on two lines and text on one, so its column is text; the ledger reconciles."""
+    notes = ["5", '"five"', "6", "null"]
+    lines = [
+        charge(f"ch_{i}").replace('"paid": true', f'"paid": true, "note": {note}')
+        for i, note in enumerate(notes)
+    ]
+    write(landing, "stripe/charges_20261101.jsonl", *lines, charge("ch_x", amount='"N/A"'))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (5, 4, 1)
+    assert query(warehouse, "select id, note, amount from raw_stripe.charges order by id") == [
+        ("ch_0", "5", 12950),
+        ("ch_1", "five", 12950),
+        ("ch_2", "6", 12950),
+        ("ch_3", None, 12950),
+    ]
+    assert query(warehouse, "select source_line, reason from raw_stripe._rejects") == [
+        (5, "amount: not a valid integer: 'N/A'")
+    ]
+    assert query(
+        warehouse, "select rows_read, rows_loaded, rows_rejected from raw_stripe._files"
+    ) == [(5, 4, 1)]
+
+
 @pytest.mark.parametrize(
     ("relative", "lines", "missing"),
     [

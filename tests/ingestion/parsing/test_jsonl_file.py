@@ -12,6 +12,7 @@ from ingestion.exports import spec_for
 from ingestion.parsing import jsonl_file
 from ingestion.parsing.jsonl_file import _Braces, read_jsonl_file
 from ingestion.parsing.lines import Lines, split_lines
+from ingestion.parsing.result import ParsedFile
 
 CHARGES = spec_for("stripe", "charges")
 LEADS = spec_for("facebook_ads", "leads")
@@ -216,3 +217,130 @@ def test_flat_objects_with_a_lone_brace_past_the_sample_cost_no_per_line_counts(
     assert parsed.quarantine.reasons == {}
     assert arrow_parses == [8]
     assert counted == []
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 4 lines halved down to 2, so a few lines span several blocks and leaves."""
+    monkeypatch.setattr(jsonl_file, "_BLOCK_LINES", 4)
+    monkeypatch.setattr(jsonl_file, "_LEAF_LINES", 2)
+
+
+def _charge(index: int, extra: str) -> str:
+    return f'{{"id": "ch_{index}", "amount": {index}, {extra}}}\n'
+
+
+def _reconciles(parsed: ParsedFile) -> bool:
+    return parsed.rows_read == parsed.table.num_rows + len(parsed.quarantine)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_an_undeclared_field_of_another_json_type_in_a_later_block_loads_as_text():
+    """Each block infers its own type for a key the spec does not declare: a number in the
+    first block, text in the second. The column is text, the number written as JSON."""
+    text = "".join(_charge(i, f'"risk_score": {i}') for i in range(4))
+    text += "".join(_charge(i, '"risk_score": "high"') for i in range(4, 8))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("risk_score").to_pylist() == ["0", "1", "2", "3", *["high"] * 4]
+    assert parsed.line_numbers.tolist() == list(range(1, 9))
+    assert parsed.quarantine.reasons == {}
+    assert _reconciles(parsed)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_valid_lines_whose_undeclared_field_differs_in_type_within_a_block_all_load():
+    """Each line is valid on its own; only together do they give a key two JSON types."""
+    values = ["7", '"seven"', "true", "7.5", "[7]", '{"n": 7}', "null", "8"]
+    text = "".join(_charge(i, f'"note": {value}') for i, value in enumerate(values))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.table.column("id").to_pylist() == [f"ch_{i}" for i in range(8)]
+    assert parsed.table.column("note").to_pylist() == [
+        "7",
+        "seven",
+        "true",
+        "7.5",
+        "[7]",
+        None,
+        None,
+        "8",
+    ]
+    assert parsed.table.column("note__n").to_pylist() == [None] * 5 + [7, None, None]
+    assert _reconciles(parsed)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_nested_key_of_two_json_types_becomes_one_text_column():
+    text = "".join(_charge(i, f'"metadata": {{"order_id": {i}}}') for i in range(3))
+    text += _charge(3, '"metadata": {"order_id": "ORD-3"}')
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("metadata__order_id").to_pylist() == ["0", "1", "2", "ORD-3"]
+    assert parsed.quarantine.reasons == {}
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_declared_fields_keep_their_types_when_an_undeclared_one_conflicts():
+    text = "".join(_charge(i, f'"note": {i}') for i in range(3))
+    text += _charge(3, '"note": "three"')
+    table = coerce(read_jsonl_file(text.encode(), CHARGES), CHARGES)
+    assert table.column("amount").to_pylist() == [0, 1, 2, 3]
+    assert table.column("amount").type == pa.int64()
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            '{"id": "1", "created_time": 1700000000}',
+            "created_time: not a valid timestamp (%Y-%m-%dT%H:%M:%S%z): 1700000000",
+        ),
+        ('{"id": "1", "id": "2"}', "unreadable JSON: Column(/id) was specified twice"),
+        (
+            '{"id": "1", "ad_id": 1e999}',
+            "unreadable JSON: Number too big to be stored in double.",
+        ),
+        (
+            '{"id": "1", "ad_id": "\\ud800"}',
+            "unreadable JSON: The surrogate pair in string is invalid.",
+        ),
+    ],
+)
+def test_a_line_arrow_cannot_read_is_quarantined_alone_with_its_reason(line: str, reason: str):
+    good = "".join(
+        f'{{"id": "{i}", "created_time": "2026-03-04T09:12:33+0000"}}\n' for i in range(5)
+    )
+    parsed = read_jsonl_file((good + line + "\n" + good).encode(), LEADS)
+    assert parsed.quarantine.reasons == {6: reason}
+    assert parsed.line_numbers.tolist() == [*range(1, 6), *range(7, 12)]
+    assert _reconciles(parsed)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_list_mixing_json_types_is_quarantined_alone_naming_its_field():
+    """Arrow gives a list one element type; the line cannot be a row, its neighbours are."""
+    text = _charge(0, '"tags": ["a"]') + _charge(1, '"tags": [1, "b"]') + _charge(2, '"tags": []')
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.line_numbers.tolist() == [1, 3]
+    assert parsed.quarantine.reasons == {2: "tags: a list of values of different JSON types"}
+    assert _reconciles(parsed)
+
+
+def test_answer_lists_empty_on_every_line_give_no_answer_columns():
+    text = '{"id": "1", "created_time": "2026-03-04T09:12:33+0000", "field_data": []}\n'
+    table = read_jsonl_file(text.encode(), LEADS).table
+    assert table.column_names == ["created_time", "id"]
+
+
+def test_lines_of_interleaved_json_types_in_one_block_keep_their_line_order(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """The block's numbers and texts are parsed as two groups, then put back in line order."""
+    monkeypatch.setattr(jsonl_file, "_BLOCK_LINES", 4)
+    monkeypatch.setattr(jsonl_file, "_LEAF_LINES", 4)
+    values = ["1", '"a"', "2", '"b"', "3"]
+    text = "".join(_charge(i, f'"note": {value}') for i, value in enumerate(values))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.line_numbers.tolist() == [1, 2, 3, 4, 5]
+    assert parsed.table.column("id").to_pylist() == [f"ch_{i}" for i in range(5)]
+    assert parsed.table.column("note").to_pylist() == ["1", "a", "2", "b", "3"]
