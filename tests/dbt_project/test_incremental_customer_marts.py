@@ -10,7 +10,8 @@ A copy of the built S warehouse goes through three incremental runs:
      on what run 2 changed as well.
 A second copy then rebuilds the marts from scratch (`--full-refresh`) on the same inputs, and both
 must hold the same rows. A last test changes every column of the marts' input tables, which each
-mart's fingerprint must see when the mart reads it.
+mart's fingerprint must see when the mart reads it, and another changes the consent defaults, a var
+that customer_consent reads beside its input rows.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ from tests.dbt_project.test_incremental_staging import (
 
 pytestmark = pytest.mark.slow
 
-MARTS = ["customer_source_records", "customer_identifiers", "customers", "customer_consent_history"]
+MARTS = [
+    "customer_source_records",
+    "customer_identifiers",
+    "customers",
+    "customer_consent_history",
+    "customer_consent",
+]
 IDENTITY = ["staging", "+int_identity__record_customers", "+int_identity__links"]
 
 
@@ -53,9 +60,18 @@ class Builds:
     erased: str
 
 
-def _run(warehouse: Path, target: Path, selection: list[str], *extra: str) -> None:
+def _run(
+    warehouse: Path,
+    target: Path,
+    selection: list[str],
+    *extra: str,
+    dbt_vars: dict[str, object] | None = None,
+) -> None:
     run_dbt(
-        ["run", "--select", *selection, *extra], warehouse, target_dir=target, dbt_vars=AS_OF
+        ["run", "--select", *selection, *extra],
+        warehouse,
+        target_dir=target,
+        dbt_vars={**AS_OF, **(dbt_vars or {})},
     ).raise_on_failure()
 
 
@@ -307,3 +323,23 @@ def test_a_change_of_any_input_column_reaches_the_incremental_marts(
         rebuilt = _rows(full, query)
         assert rebuilt != before[model], model
         assert _rows(warehouse, query) == rebuilt, model
+
+
+def test_changed_consent_defaults_rewrite_every_customer_without_a_signal(
+    built_warehouse: Path, tmp_path: Path
+) -> None:
+    """The defaults come from a var, which `--vars` can change without any input row or project
+    file changing: customer_consent's fingerprint covers them, so the incremental run equals a
+    rebuild under the new defaults."""
+    defaults = {"consent_defaults": {"email_marketing": "granted", "ads": "denied"}}
+    warehouse = tmp_path / "incremental.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    query = "select * from marts.customer_consent"
+    before = _rows(warehouse, query)
+    full = tmp_path / "full.duckdb"
+    shutil.copy(warehouse, full)
+    _run(warehouse, tmp_path / "target", ["customer_consent"], dbt_vars=defaults)
+    _run(full, tmp_path / "target_full", ["customer_consent"], "--full-refresh", dbt_vars=defaults)
+    rebuilt = _rows(full, query)
+    assert rebuilt != before
+    assert _rows(warehouse, query) == rebuilt

@@ -1,6 +1,6 @@
 {#-
   Customer marts rebuilt per customer (customers, customer_identifiers, customer_source_records,
-  customer_consent_history).
+  customer_consent_history, customer_consent).
 
   A mart whose rows of a customer are a function of that customer's input rows only needs, on an
   increment, the customers whose input rows changed: at M about 1% of the records change, and

@@ -99,3 +99,40 @@
         and record_customers.source_record_id = signals.person_record_id
     group by record_customers.customer_id
 {%- endmacro %}
+
+
+{#- customer_consent: that the customer exists, its current consent signals (the columns the mart
+    copies) and the `consent_defaults` var, which decides every channel without a signal: a
+    change of the defaults (passed with --vars, which changes no project file) rewrites every
+    customer. -#}
+{% macro customer_consent_inputs() -%}
+    {%- set defaults = [] -%}
+    {%- for channel, status in var('consent_defaults').items() | sort -%}
+        {%- do defaults.append(channel ~ '=' ~ status) -%}
+    {%- endfor %}
+    with
+
+    customers as (
+        select distinct customer_id from {{ ref('int_identity__record_customers') }}
+    ),
+
+    current_signals as (
+        select
+            customer_id,
+            sum({{ row_fingerprint([
+                'channel', 'status', 'occurred_at', 'signal', 'source', 'source_table',
+                'source_record_id', 'rule',
+            ]) }}) as fingerprint
+        from {{ ref('customer_consent_history') }}
+        where is_current
+        group by customer_id
+    )
+
+    select
+        customers.customer_id,
+        cast({{ row_fingerprint([
+            'current_signals.fingerprint', dbt.string_literal(defaults | join(',')),
+        ]) }} as hugeint) as fingerprint
+    from customers
+    left join current_signals on current_signals.customer_id = customers.customer_id
+{%- endmacro %}

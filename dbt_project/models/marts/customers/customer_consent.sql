@@ -1,13 +1,21 @@
 {#- Today's consent of every customer on every channel, and what decided it: the current row of
     customer_consent_history, or, for a customer without any signal on the channel, the default
     of the `consent_defaults` var (rule `no_signal_default`). customers.email_marketing_consent
-    and customers.ads_consent are `status = 'granted'` of this table. -#}
+    and customers.ads_consent are `status = 'granted'` of this table.
+
+    Incremental on DuckDB (Spark rebuilds the table): a customer's rows follow from its current
+    signals and the defaults alone, so a run rewrites only the customers whose current signals
+    changed, that are new or gone, or all of them when the defaults change
+    (macros/marts/changed_customers.sql). -#}
 {%- set defaults = var('consent_defaults') -%}
 
 with
 
 customers as (
     select distinct customer_id from {{ ref('int_identity__record_customers') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from {{ changed_customers() }})
+    {%- endif %}
 ),
 
 channels as (
@@ -17,7 +25,11 @@ channels as (
 ),
 
 current_signals as (
-    select * from {{ ref('customer_consent_history') }} where is_current
+    select * from {{ ref('customer_consent_history') }}
+    where is_current
+    {%- if is_incremental() %}
+        and customer_id in (select customer_id from {{ changed_customers() }})
+    {%- endif %}
 )
 
 select
