@@ -31,7 +31,7 @@
 
 with
 
-{{ unseen_lineage(person_record_staging_models()) }}
+{{ unseen_lineage() }}
 {%- if is_incremental() %}
 {%- for name, relation in staged.items() %}
 {{ name }} as (select * from {{ unseen_staged_rows(relation) }} as staged),

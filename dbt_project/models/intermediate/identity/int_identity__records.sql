@@ -13,7 +13,7 @@
 
 with
 
-{{ unseen_lineage(person_record_staging_models()) }}
+{{ unseen_lineage() }}
 
 hubspot_contacts as (
     select
