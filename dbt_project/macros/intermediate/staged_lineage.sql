@@ -25,9 +25,8 @@
 {#- First pre-hook: the lineages that differ between `models` and this model, in a temporary
     table of the build's connection (`lineage_changes_table`), which the second pre-hook and the
     model read. `is_staged` tells a staging row this model holds no rows of (true) from a stored
-    row whose staging row is gone (false). A full outer join keeps each side's unmatched rows, so
-    it finds exactly what the two `not exists` comparisons it replaced found. Renders nothing on
-    a full build. -#}
+    row whose staging row is gone (false): a full outer join keeps each side's unmatched rows,
+    so one comparison gives both lists. Renders nothing on a full build. -#}
 {% macro note_lineage_changes(models) -%}
     {%- if is_incremental() %}
     create or replace temporary table {{ lineage_changes_table() }} as
