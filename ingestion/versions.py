@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt import Pipeline
+from dlt.common.schema import Schema
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ingestion.exports import ExportSpec
@@ -32,6 +33,13 @@ class StoredVersions:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self._versions: dict[str, pa.Table | None] = {}
+
+    @property
+    def raw_schema(self) -> Schema | None:
+        """dlt's schema of the warehouse's tables of this dataset (None before the first run)."""
+        if not self.pipeline.default_schema_name:
+            return None
+        return self.pipeline.default_schema
 
     def holds_rows(self, table: str) -> bool:
         """Whether the warehouse's `table` of this dataset exists and has a row."""

@@ -316,7 +316,7 @@ def _concat_as_text_where_types_differ(tables: list[pa.Table]) -> pa.Table:
     for table in tables:
         for name in differing & set(table.column_names):
             index = table.column_names.index(name)
-            table = table.set_column(index, name, _as_json_text(table[name].combine_chunks()))
+            table = table.set_column(index, name, as_json_text(table[name].combine_chunks()))
         texts.append(table)
     return pa.concat_tables(texts, promote_options="permissive")
 
@@ -330,7 +330,9 @@ def _unify(types: set[pa.DataType]) -> bool:
     return True
 
 
-def _as_json_text(column: pa.Array) -> pa.Array:
+def as_json_text(column: pa.Array) -> pa.Array:
+    """Strings as they are, any other value as its JSON text: the one text form of a value in
+    a text column, here and in `ingestion.variants`."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column.cast(pa.string())
     if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):

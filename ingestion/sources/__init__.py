@@ -18,6 +18,7 @@ from ingestion.first_delivery import newest_per_key
 from ingestion.landing import LandingFile
 from ingestion.reading import LEDGER_SCHEMA, REJECTS_SCHEMA, ExportReader
 from ingestion.suppressed_rows import SuppressionList
+from ingestion.variants import ColumnTypes
 from ingestion.versions import StoredVersions
 
 REJECTS_TABLE = "_rejects"
@@ -47,7 +48,9 @@ def export_rows(
     """A resource body: every file's typed rows, then its rejects and ledger entry. With
     `stored`, rows older than the warehouse's version of their key are left out (they still
     count as loaded: the newer version they lost to is in the table). With `suppression`, the
-    rows of erased people are dropped (counted as suppressed).
+    rows of erased people are dropped (counted as suppressed). An undeclared column keeps the
+    type its raw table (per `stored`'s pipeline) or this run gave it first; values that do not
+    fit go to its `__v_text` variant (`ingestion.variants`).
 
     The first delivery of a keyed table (`stored` says the table holds no rows) is kept back
     until every file is read, reduced to the newest row per key and appended
@@ -60,14 +63,18 @@ def export_rows(
         and not stored.holds_rows(spec.table)
     )
     held: list[pa.Table] = []
+    column_types = ColumnTypes.of_raw_table(
+        stored.raw_schema if stored else None, spec.table if spec else ""
+    )
     for file in files:
         reader = ExportReader(file, suppression=suppression)
         for chunk in reader.chunks():
+            rows = column_types.fit(chunk.rows, file.spec, file.source_file)
             if first_delivery:
-                if chunk.rows.num_rows:
-                    held.append(chunk.rows)
+                if rows.num_rows:
+                    held.append(rows)
             else:
-                rows = stored.drop_stale(file.spec, chunk.rows) if stored else chunk.rows
+                rows = stored.drop_stale(file.spec, rows) if stored else rows
                 if rows.num_rows:
                     yield rows
             if chunk.rejects.num_rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from pathlib import Path
@@ -37,6 +38,7 @@ from ingestion import pipelines
 from ingestion.errors import MissingColumnsError, UnknownExportError
 from ingestion.landing import sha256_of
 from ingestion.pipelines import load_all
+from ingestion.reading import ExportReader
 
 pytestmark = pytest.mark.slow
 
@@ -381,6 +383,118 @@ def test_an_undeclared_key_of_two_json_types_in_one_file_loads_every_line_as_tex
     assert query(
         warehouse, "select rows_read, rows_loaded, rows_rejected from raw_stripe._files"
     ) == [(5, 4, 1)]
+
+
+def _charge_with_note(charge_id: str, note: str) -> str:
+    return charge(charge_id).replace('"paid": true', f'"paid": true, "note": {note}')
+
+
+def test_an_undeclared_key_of_another_json_type_in_a_later_file_of_the_run_loads_as_variant(
+    landing, warehouse
+):
+    """The first file makes `note` a number column; the second file's text does not fit it and
+    goes to `note__v_text`, as dlt puts a value that does not fit its column; nothing is lost."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", "5"))
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        _charge_with_note("ch_2", '"five"'),
+        _charge_with_note("ch_3", "null"),
+    )
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (3, 3, 0)
+    assert query(
+        warehouse, "select id, note, note__v_text from raw_stripe.charges order by id"
+    ) == [("ch_1", 5, None), ("ch_2", None, "five"), ("ch_3", None, None)]
+    assert query(
+        warehouse,
+        "select source_file, rows_read, rows_loaded, rows_rejected from raw_stripe._files"
+        " order by 1",
+    ) == [("stripe/charges_20261101.jsonl", 1, 1, 0), ("stripe/charges_20261102.jsonl", 2, 2, 0)]
+
+
+def test_an_undeclared_key_of_another_json_type_in_a_later_chunk_of_one_file_loads_as_variant(
+    landing, warehouse, monkeypatch
+):
+    """Chunks of one file are typed apart (a chunk is up to 64 MB; here one line each)."""
+    monkeypatch.setattr(
+        "ingestion.sources.ExportReader", functools.partial(ExportReader, chunk_bytes=64)
+    )
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        _charge_with_note("ch_1", "true"),
+        _charge_with_note("ch_2", "[7]"),
+        _charge_with_note("ch_3", "false"),
+    )
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (3, 3, 0)
+    assert query(
+        warehouse, "select id, note, note__v_text from raw_stripe.charges order by id"
+    ) == [("ch_1", True, None), ("ch_2", None, "[7]"), ("ch_3", False, None)]
+
+
+def test_an_undeclared_key_of_another_json_type_in_a_later_run_loads_and_poisons_no_run(
+    landing, warehouse
+):
+    """The raw column is already a number; a later run's text goes to `note__v_text`, so does
+    a fractional number that the whole-number column cannot hold (as its JSON text), while a
+    whole one of the same file stays in `note`. The runs after that load normally: no failed
+    package is left behind to be retried."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", "5"))
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with_note("ch_2", '"five"'))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (1, 1, 0)
+    write(
+        landing,
+        "stripe/charges_20261103.jsonl",
+        _charge_with_note("ch_3", "7.5"),
+        _charge_with_note("ch_4", "8.0"),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261104.jsonl", _charge_with_note("ch_5", "6"))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.files, summary.rows_loaded) == (1, 1)
+    assert not pipelines.pipeline_for("stripe", warehouse).has_pending_data
+    assert query(
+        warehouse, "select id, note, note__v_text from raw_stripe.charges order by id"
+    ) == [
+        ("ch_1", 5, None),
+        ("ch_2", None, "five"),
+        ("ch_3", None, "7.5"),
+        ("ch_4", 8, None),
+        ("ch_5", 6, None),
+    ]
+    assert query(
+        warehouse,
+        "select data_type from information_schema.columns"
+        " where table_schema = 'raw_stripe' and table_name = 'charges' and column_name = 'note'",
+    ) == [("BIGINT",)]
+
+
+def test_an_undeclared_text_key_takes_a_later_runs_numbers_as_their_json_text(landing, warehouse):
+    """A text column holds any JSON value as its text (docs/raw-tables.md): no variant."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", '"five"'))
+    load_all(landing, warehouse, ["stripe"])
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        _charge_with_note("ch_2", "6"),
+        _charge_with_note("ch_3", "true"),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, note from raw_stripe.charges order by id") == [
+        ("ch_1", "five"),
+        ("ch_2", "6"),
+        ("ch_3", "true"),
+    ]
+    columns = query(
+        warehouse,
+        "select column_name from information_schema.columns"
+        " where table_schema = 'raw_stripe' and table_name = 'charges'",
+    )
+    assert ("note__v_text",) not in columns
 
 
 @pytest.mark.parametrize(

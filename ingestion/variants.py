@@ -1,0 +1,134 @@
+"""An undeclared column keeps the type it first had; a value of another type goes to a variant.
+
+Arrow infers the type of every key an export spec does not declare, chunk by chunk, so a key can
+be a number in one file (or one 64 MB chunk of a file) and text in the next. dlt cannot put both
+in one column: within a run its Parquet writer refuses tables whose schemas differ
+(`IncompatibleArrowSchema`); in a later run DuckDB cannot cast the text into the raw table's
+number column, and the failed package, kept for the next run to finish, failed every run after.
+
+dlt's own answer for dict rows is a variant column: a value that does not fit its column goes to
+`<column>__v_<type>`. The same is done here on the Arrow path, before dlt sees a table: a column
+keeps the type the raw table has (dlt's schema of the pipeline, read once per run), else the type
+of its first chunk in this run. A value that does not fit goes, as its JSON text, to
+`<column>__v_text`: one variant per column, text, so it can never conflict itself (dlt would add
+`__v_double`, `__v_bool` by the value's type). A number that converts without loss (a whole
+`8.0` to an integer column) stays in the column; a text column takes any value as its JSON text,
+as within a chunk (`ingestion.parsing.jsonl_file`). Declared columns are typed by
+`ingestion.coercion` and untouched here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.schema import Schema
+
+from ingestion.exports import ExportSpec
+from ingestion.parsing.jsonl_file import as_json_text
+
+VARIANT_SUFFIX = "__v_text"
+"""dlt's variant naming: the column, `__`, `v_` and the type of the values it holds."""
+
+_BOOKKEEPING = ("_source_file", "_source_line")
+
+_ARROW_TYPE_OF_DLT_TYPE = {
+    "text": pa.string(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+}
+"""The raw column types a JSON key can be given; other types (json lists) are not seeded."""
+
+
+class VariantKeyError(ValueError):
+    """A key column whose values do not fit its type: a row without its key cannot merge."""
+
+
+class ColumnTypes:
+    """The types the undeclared columns of one raw table hold, for one run of its resource."""
+
+    def __init__(self, types: Mapping[str, pa.DataType] | None = None) -> None:
+        self._types = dict(types or {})
+
+    @classmethod
+    def of_raw_table(cls, schema: Schema | None, table: str) -> ColumnTypes:
+        """The column types the warehouse's `table` has, as the pipeline's schema records them."""
+        if schema is None or table not in schema.tables:
+            return cls()
+        return cls(
+            {
+                name: _ARROW_TYPE_OF_DLT_TYPE[column["data_type"]]
+                for name, column in schema.get_table_columns(table).items()
+                if column.get("data_type") in _ARROW_TYPE_OF_DLT_TYPE
+            }
+        )
+
+    def fit(self, rows: pa.Table, spec: ExportSpec, source_file: str) -> pa.Table:
+        """`rows` with each undeclared column in the type it already has; values that do not
+        fit move to the column's `__v_text` variant. The first type seen of a new column is its
+        type from then on."""
+        skipped = {*spec.types, *spec.constants, *_BOOKKEEPING}
+        for name in rows.column_names:
+            if name in skipped:
+                continue
+            column = rows[name]
+            target = self._types.setdefault(name, column.type)
+            if _same_kind(column.type, target):
+                continue
+            fitted, variant = _fit(column.combine_chunks(), target)
+            if variant is not None and name in spec.key:
+                raise VariantKeyError(
+                    f"{source_file}: key column {name} holds {column.type} values where its "
+                    f"table holds {target}"
+                )
+            index = rows.column_names.index(name)
+            rows = rows.set_column(index, rows.schema.field(index).with_type(target), fitted)
+            if variant is not None:
+                rows = self._with_variant(rows, f"{name}{VARIANT_SUFFIX}", variant)
+        return rows
+
+    def _with_variant(self, rows: pa.Table, name: str, values: pa.Array) -> pa.Table:
+        self._types.setdefault(name, pa.string())
+        if name in rows.column_names:
+            index = rows.column_names.index(name)
+            kept = as_json_text(rows[name].combine_chunks())
+            return rows.set_column(index, name, pc.coalesce(kept, values))
+        return rows.append_column(name, values)
+
+
+def _kind(data_type: pa.DataType) -> str:
+    """The raw column type dlt gives an Arrow type (`ARROW_TYPE_OF_DLT_TYPE` reversed)."""
+    if pa.types.is_integer(data_type):
+        return "bigint"
+    if pa.types.is_floating(data_type):
+        return "double"
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return "text"
+    if pa.types.is_timestamp(data_type):
+        return "timestamp"
+    return str(data_type)
+
+
+def _same_kind(data_type: pa.DataType, target: pa.DataType) -> bool:
+    return data_type == target or _kind(data_type) == _kind(target)
+
+
+def _fit(column: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | None]:
+    """`column` as `target`, and the JSON text of the values that do not fit it (None: all
+    fit). Only numbers convert, and only when converting back gives the same number."""
+    if _kind(target) == "text":
+        return as_json_text(column), None
+    if column.null_count == len(column):
+        return pa.nulls(len(column), target), None
+    if _kind(column.type) in ("bigint", "double") and _kind(target) in ("bigint", "double"):
+        converted = pc.cast(column, target, safe=False)
+        fits = pc.equal(pc.cast(converted, column.type, safe=False), column).fill_null(True)
+        if pc.all(fits).as_py():
+            return converted, None
+        misfits = pc.if_else(fits, pa.scalar(None, column.type), column)
+        return pc.if_else(fits, converted, pa.scalar(None, target)), as_json_text(misfits)
+    return pa.nulls(len(column), target), as_json_text(column)

@@ -1,0 +1,103 @@
+"""Undeclared columns keep their first type; values that do not fit go to `<column>__v_text`."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from dlt.common.schema import Schema
+from dlt.common.schema.utils import new_column, new_table
+
+from ingestion.exports import spec_for
+from ingestion.variants import ColumnTypes, VariantKeyError
+
+CHARGES = spec_for("stripe", "charges")
+
+
+def _rows(**columns: pa.Array) -> pa.Table:
+    ids = pa.array([f"ch_{i}" for i in range(len(next(iter(columns.values()))))])
+    return pa.table({"id": ids, **columns})
+
+
+def test_the_first_chunk_sets_the_type_and_a_later_chunks_text_goes_to_the_variant():
+    types = ColumnTypes()
+    first = types.fit(_rows(note=pa.array([5, None])), CHARGES, "a.jsonl")
+    assert first.column_names == ["id", "note"]
+    later = types.fit(_rows(note=pa.array(["five", None])), CHARGES, "b.jsonl")
+    assert later.schema.field("note").type == pa.int64()
+    assert later["note"].to_pylist() == [None, None]
+    assert later["note__v_text"].to_pylist() == ["five", None]
+
+
+def test_a_number_stays_in_its_column_only_when_it_converts_without_loss():
+    types = ColumnTypes({"note": pa.int64(), "score": pa.float64()})
+    rows = types.fit(
+        _rows(note=pa.array([8.0, 7.5, None]), score=pa.array([1, 2**53 + 1, 3])), CHARGES, "a"
+    )
+    assert rows["note"].to_pylist() == [8, None, None]
+    assert rows["note__v_text"].to_pylist() == [None, "7.5", None]
+    assert rows["score"].to_pylist() == [1.0, None, 3.0]
+    assert rows["score__v_text"].to_pylist() == [None, str(2**53 + 1), None]
+
+
+def test_a_text_column_takes_any_value_as_its_json_text_and_needs_no_variant():
+    types = ColumnTypes({"note": pa.string()})
+    rows = types.fit(_rows(note=pa.array([True, None])), CHARGES, "a")
+    assert rows.column_names == ["id", "note"]
+    assert rows["note"].to_pylist() == ["true", None]
+
+
+def test_a_column_null_on_every_line_takes_the_established_type_without_a_variant():
+    types = ColumnTypes({"note": pa.int64()})
+    rows = types.fit(_rows(note=pa.array([None, None], pa.string())), CHARGES, "a")
+    assert rows.column_names == ["id", "note"]
+    assert rows.schema.field("note").type == pa.int64()
+
+
+def test_a_chunk_that_already_has_the_variant_key_keeps_its_values_beside_the_misfits():
+    types = ColumnTypes({"note": pa.int64()})
+    rows = types.fit(
+        _rows(note=pa.array(["five", None]), note__v_text=pa.array([None, "kept"])), CHARGES, "a"
+    )
+    assert rows.column_names == ["id", "note", "note__v_text"]
+    assert rows["note__v_text"].to_pylist() == ["five", "kept"]
+
+
+def test_declared_and_bookkeeping_columns_are_left_to_the_typing():
+    types = ColumnTypes({"amount": pa.string(), "_source_line": pa.string()})
+    rows = _rows(amount=pa.array([12950]), _source_line=pa.array([1]))
+    assert types.fit(rows, CHARGES, "a").equals(rows)
+
+
+def test_a_key_that_does_not_fit_its_column_fails_naming_the_file_and_column():
+    types = ColumnTypes({"id": pa.int64()})
+    with pytest.raises(VariantKeyError, match=r"stripe/b\.jsonl: key column id holds string"):
+        types.fit(_rows(note=pa.array([1])), CHARGES, "stripe/b.jsonl")
+
+
+def test_a_key_held_as_text_takes_numbers_as_their_text():
+    types = ColumnTypes({"id": pa.string()})
+    rows = types.fit(pa.table({"id": pa.array([7])}), CHARGES, "a")
+    assert rows["id"].to_pylist() == ["7"]
+
+
+def test_the_raw_tables_column_types_come_from_the_pipelines_schema():
+    schema = Schema("stripe")
+    schema.update_table(
+        new_table(
+            "charges",
+            columns=[
+                new_column("note", "bigint"),
+                new_column("tags", "json"),
+                new_column("paid", "bool"),
+            ],
+        )
+    )
+    types = ColumnTypes.of_raw_table(schema, "charges")
+    rows = types.fit(
+        _rows(note=pa.array(["five"]), tags=pa.array(["x"]), paid=pa.array([True])), CHARGES, "a"
+    )
+    assert rows["note__v_text"].to_pylist() == ["five"]
+    assert rows["tags"].to_pylist() == ["x"]
+    assert rows.column_names == ["id", "note", "tags", "paid", "note__v_text"]
+    assert ColumnTypes.of_raw_table(schema, "refunds").fit(rows, CHARGES, "a").equals(rows)
+    assert ColumnTypes.of_raw_table(None, "charges").fit(rows, CHARGES, "a").equals(rows)
