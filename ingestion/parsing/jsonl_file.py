@@ -332,8 +332,11 @@ def _unify(types: set[pa.DataType]) -> bool:
 
 def as_json_text(column: pa.Array) -> pa.Array:
     """Strings as they are, any other value as its JSON text: the one text form of a value in
-    a text column, here and in `ingestion.variants`."""
+    a text column, here and in `ingestion.variants`. A time is a JSON string Arrow took for a
+    timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_temporal(column.type):
         return column.cast(pa.string())
     if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         return column.cast(pa.string())

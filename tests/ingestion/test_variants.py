@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
 from dlt.common.schema import Schema
@@ -44,6 +46,15 @@ def test_a_text_column_takes_any_value_as_its_json_text_and_needs_no_variant():
     rows = types.fit(_rows(note=pa.array([True, None])), CHARGES, "a")
     assert rows.column_names == ["id", "note"]
     assert rows["note"].to_pylist() == ["true", None]
+
+
+def test_iso_text_arrow_took_for_a_timestamp_loads_as_its_text_in_a_text_column():
+    types = ColumnTypes()
+    types.fit(_rows(seen=pa.array(["soon"])), CHARGES, "a")
+    rows = types.fit(
+        _rows(seen=pa.array([dt.datetime(2026, 11, 1, 10)], pa.timestamp("s"))), CHARGES, "b"
+    )
+    assert rows["seen"].to_pylist() == ["2026-11-01 10:00:00"]
 
 
 def test_a_column_null_on_every_line_takes_the_established_type_without_a_variant():
