@@ -333,18 +333,32 @@ def _unify(types: set[pa.DataType]) -> bool:
 def as_json_text(column: pa.Array) -> pa.Array:
     """Strings as they are, any other value as its JSON text: the one text form of a value in
     a text column, here and in `ingestion.variants`. A time is a JSON string Arrow took for a
-    timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it."""
+    timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it,
+    at any depth (`["2026-11-01 10:00:00"]`): JSON has no time type to write it as."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column.cast(pa.string())
     if pa.types.is_temporal(column.type):
         return column.cast(pa.string())
     if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         return column.cast(pa.string())
+    column = column.cast(_times_as_text(column.type))
     texts = [
         None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         for value in column.to_pylist()
     ]
     return pa.array(texts, pa.string())
+
+
+def _times_as_text(data_type: pa.DataType) -> pa.DataType:
+    """`data_type` with every time type inside its lists and structs made text."""
+    if pa.types.is_temporal(data_type):
+        return pa.string()
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        item = data_type.value_field
+        return pa.list_(item.with_type(_times_as_text(item.type)))
+    if pa.types.is_struct(data_type):
+        return pa.struct([field.with_type(_times_as_text(field.type)) for field in data_type])
+    return data_type
 
 
 def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:

@@ -57,6 +57,18 @@ def test_iso_text_arrow_took_for_a_timestamp_loads_as_its_text_in_a_text_column(
     assert rows["seen"].to_pylist() == ["2026-11-01 10:00:00"]
 
 
+def test_times_arrow_read_inside_lists_become_their_text_in_a_text_column_or_the_variant():
+    times = pa.array([[dt.datetime(2026, 11, 1, 10)], None], pa.list_(pa.timestamp("s")))
+    dates = pa.array(
+        [[{"on": dt.date(2026, 11, 2)}], None], pa.list_(pa.struct([("on", pa.date32())]))
+    )
+    types = ColumnTypes({"slots": pa.string(), "at": pa.int64()})
+    rows = types.fit(_rows(slots=times, at=dates), CHARGES, "a")
+    assert rows["slots"].to_pylist() == ['["2026-11-01 10:00:00"]', None]
+    assert rows["at"].to_pylist() == [None, None]
+    assert rows["at__v_text"].to_pylist() == ['[{"on":"2026-11-02"}]', None]
+
+
 def test_a_column_null_on_every_line_takes_the_established_type_without_a_variant():
     types = ColumnTypes({"note": pa.int64()})
     rows = types.fit(_rows(note=pa.array([None, None], pa.string())), CHARGES, "a")

@@ -279,6 +279,30 @@ def test_a_nested_key_of_two_json_types_becomes_one_text_column():
 
 
 @pytest.mark.usefixtures("small_blocks")
+def test_times_arrow_read_inside_a_list_or_object_become_their_text_when_blocks_differ():
+    """Arrow reads ISO text as a time at any depth. `note`, a number and then text, sends the
+    file to the block path; the second block's lists hold text, so the columns become text and
+    the first block's times are written as Arrow's text of them."""
+    text = "".join(
+        _charge(i, '"note": 1, "slots": ["2026-11-01 10:00:00"], "at": [{"on": "2026-11-02"}]')
+        for i in range(4)
+    )
+    text += "".join(
+        _charge(i, '"note": "x", "slots": ["soon"], "at": [{"on": "later"}]') for i in range(4, 8)
+    )
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("slots").to_pylist() == [
+        *['["2026-11-01 10:00:00"]'] * 4,
+        *['["soon"]'] * 4,
+    ]
+    assert parsed.table.column("at").to_pylist() == [
+        *['[{"on":"2026-11-02 00:00:00"}]'] * 4,
+        *['[{"on":"later"}]'] * 4,
+    ]
+    assert parsed.quarantine.reasons == {}
+
+
+@pytest.mark.usefixtures("small_blocks")
 def test_declared_fields_keep_their_types_when_an_undeclared_one_conflicts():
     text = "".join(_charge(i, f'"note": {i}') for i in range(3))
     text += _charge(3, '"note": "three"')
