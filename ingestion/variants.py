@@ -48,6 +48,10 @@ class VariantKeyError(ValueError):
     """A key column whose values do not fit its type: a row without its key cannot merge."""
 
 
+class VariantClashError(ValueError):
+    """A row whose misfit value and whose own `<column>__v_text` value would share one cell."""
+
+
 class ColumnTypes:
     """The types the undeclared columns of one raw table hold, for one run of its resource."""
 
@@ -88,16 +92,26 @@ class ColumnTypes:
             index = rows.column_names.index(name)
             rows = rows.set_column(index, rows.schema.field(index).with_type(target), fitted)
             if variant is not None:
-                rows = self._with_variant(rows, f"{name}{VARIANT_SUFFIX}", variant)
+                rows = self._with_variant(rows, f"{name}{VARIANT_SUFFIX}", variant, source_file)
         return rows
 
-    def _with_variant(self, rows: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    def _with_variant(
+        self, rows: pa.Table, name: str, values: pa.Array, source_file: str
+    ) -> pa.Table:
+        """`rows` with the misfit `values` in the variant column `name`. A file may send a key
+        of that name itself; its values stay, and a row holding one and a misfit fails the
+        load, since one text column cannot keep both."""
         self._types.setdefault(name, pa.string())
-        if name in rows.column_names:
-            index = rows.column_names.index(name)
-            kept = as_json_text(rows[name].combine_chunks())
-            return rows.set_column(index, name, pc.coalesce(kept, values))
-        return rows.append_column(name, values)
+        if name not in rows.column_names:
+            return rows.append_column(name, values)
+        index = rows.column_names.index(name)
+        sent = as_json_text(rows[name].combine_chunks())
+        if pc.any(pc.and_(pc.is_valid(sent), pc.is_valid(values))).as_py():
+            raise VariantClashError(
+                f"{source_file}: a value of {name.removesuffix(VARIANT_SUFFIX)} does not fit "
+                f"its column and the same row's own {name} holds a value too"
+            )
+        return rows.set_column(index, name, pc.coalesce(sent, values))
 
 
 def _kind(data_type: pa.DataType) -> str:

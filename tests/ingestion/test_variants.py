@@ -10,7 +10,7 @@ from dlt.common.schema import Schema
 from dlt.common.schema.utils import new_column, new_table
 
 from ingestion.exports import spec_for
-from ingestion.variants import ColumnTypes, VariantKeyError
+from ingestion.variants import ColumnTypes, VariantClashError, VariantKeyError
 
 CHARGES = spec_for("stripe", "charges")
 
@@ -83,6 +83,15 @@ def test_a_chunk_that_already_has_the_variant_key_keeps_its_values_beside_the_mi
     )
     assert rows.column_names == ["id", "note", "note__v_text"]
     assert rows["note__v_text"].to_pylist() == ["five", "kept"]
+
+
+def test_a_misfit_on_a_row_whose_own_variant_key_holds_a_value_fails_naming_file_and_column():
+    types = ColumnTypes({"note": pa.int64()})
+    rows = _rows(note=pa.array(["five", None]), note__v_text=pa.array(["sent", "kept"]))
+    with pytest.raises(
+        VariantClashError, match=r"^stripe/a\.jsonl: a value of note .* note__v_text"
+    ):
+        types.fit(rows, CHARGES, "stripe/a.jsonl")
 
 
 def test_declared_and_bookkeeping_columns_are_left_to_the_typing():
