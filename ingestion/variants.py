@@ -8,7 +8,7 @@ number column, and the failed package, kept for the next run to finish, failed e
 
 dlt's own answer for dict rows is a variant column: a value that does not fit its column goes to
 `<column>__v_<type>`. The same is done here on the Arrow path, before dlt sees a table: a column
-keeps the type the raw table has (dlt's schema of the pipeline, read once per run), else the type
+keeps the type the raw table has in the warehouse (read once per run), else the type
 of its first chunk in this run. A value that does not fit goes, as its JSON text, to
 `<column>__v_text`: one variant per column, text, so it can never conflict itself (dlt would add
 `__v_double`, `__v_bool` by the value's type). A number that converts without loss (a whole
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.schema import Schema
+from dlt.common.schema.typing import TTableSchemaColumns
 
 from ingestion.exports import ExportSpec
 from ingestion.parsing.jsonl_file import as_json_text
@@ -59,14 +59,13 @@ class ColumnTypes:
         self._types = dict(types or {})
 
     @classmethod
-    def of_raw_table(cls, schema: Schema | None, table: str) -> ColumnTypes:
-        """The column types the warehouse's `table` has, as the pipeline's schema records them."""
-        if schema is None or table not in schema.tables:
-            return cls()
+    def of_raw_table(cls, columns: TTableSchemaColumns) -> ColumnTypes:
+        """The column types a raw table has, its `columns` as dlt reads them from the
+        warehouse (`StoredVersions.raw_columns`)."""
         return cls(
             {
                 name: _ARROW_TYPE_OF_DLT_TYPE[column["data_type"]]
-                for name, column in schema.get_table_columns(table).items()
+                for name, column in columns.items()
                 if column.get("data_type") in _ARROW_TYPE_OF_DLT_TYPE
             }
         )

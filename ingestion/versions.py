@@ -20,8 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt import Pipeline
-from dlt.common.schema import Schema
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from ingestion.exports import ExportSpec
 
@@ -33,13 +34,18 @@ class StoredVersions:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self._versions: dict[str, pa.Table | None] = {}
+        self._raw_columns: dict[str, TTableSchemaColumns] = {}
 
-    @property
-    def raw_schema(self) -> Schema | None:
-        """dlt's schema of the warehouse's tables of this dataset (None before the first run)."""
-        if not self.pipeline.default_schema_name:
-            return None
-        return self.pipeline.default_schema
+    def raw_columns(self, table: str) -> TTableSchemaColumns:
+        """The columns the warehouse's `table` of this dataset has, typed as dlt reads them
+        from its information schema (none before the table exists), read once per run. Not
+        dlt's schema in the pipeline's working folder: that folder may be lost (a fresh `.dlt`,
+        a restored warehouse) while the table keeps its types."""
+        if table not in self._raw_columns:
+            with self.pipeline.destination_client() as client:
+                assert isinstance(client, SqlJobClientBase)
+                self._raw_columns[table] = client.get_storage_table(table)[1]
+        return self._raw_columns[table]
 
     def holds_rows(self, table: str) -> bool:
         """Whether the warehouse's `table` of this dataset exists and has a row."""

@@ -49,7 +49,7 @@ def export_rows(
     `stored`, rows older than the warehouse's version of their key are left out (they still
     count as loaded: the newer version they lost to is in the table). With `suppression`, the
     rows of erased people are dropped (counted as suppressed). An undeclared column keeps the
-    type its raw table (per `stored`'s pipeline) or this run gave it first; values that do not
+    type its raw table in `stored`'s warehouse or this run gave it first; values that do not
     fit go to its `__v_text` variant (`ingestion.variants`).
 
     The first delivery of a keyed table (`stored` says the table holds no rows) is kept back
@@ -64,7 +64,7 @@ def export_rows(
     )
     held: list[pa.Table] = []
     column_types = ColumnTypes.of_raw_table(
-        stored.raw_schema if stored else None, spec.table if spec else ""
+        stored.raw_columns(spec.table) if stored is not None and spec is not None else {}
     )
     for file in files:
         reader = ExportReader(file, suppression=suppression)

@@ -473,6 +473,24 @@ def test_an_undeclared_key_of_another_json_type_in_a_later_run_loads_and_poisons
     ) == [("BIGINT",)]
 
 
+def test_a_later_runs_text_in_a_number_column_loads_as_variant_after_the_working_folder_is_lost(
+    landing, warehouse
+):
+    """The column types come from the warehouse itself: with dlt's working folder gone (a fresh
+    `.dlt`, a restored warehouse) the raw column is still a number and the text still fits
+    nowhere else than `note__v_text`."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", "5"))
+    load_all(landing, warehouse, ["stripe"])
+    shutil.rmtree(warehouse.parent / ".dlt")
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with_note("ch_2", '"five"'))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.files, summary.rows_loaded, summary.rows_rejected) == (1, 1, 0)
+    assert not pipelines.pipeline_for("stripe", warehouse).has_pending_data
+    assert query(
+        warehouse, "select id, note, note__v_text from raw_stripe.charges order by id"
+    ) == [("ch_1", 5, None), ("ch_2", None, "five")]
+
+
 def test_an_undeclared_text_key_takes_a_later_runs_numbers_as_their_json_text(landing, warehouse):
     """A text column holds any JSON value as its text (docs/raw-tables.md): no variant."""
     write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", '"five"'))
