@@ -82,7 +82,7 @@ class ColumnTypes:
             target = self._types.setdefault(name, column.type)
             if _same_kind(column.type, target):
                 continue
-            fitted, variant = _fit(column.combine_chunks(), target)
+            fitted, variant = _fit(column.combine_chunks(), target, parse_text=name in spec.key)
             if variant is not None and name in spec.key:
                 raise VariantKeyError(
                     f"{source_file}: key column {name} holds {column.type} values where its "
@@ -130,9 +130,12 @@ def _same_kind(data_type: pa.DataType, target: pa.DataType) -> bool:
     return data_type == target or _kind(data_type) == _kind(target)
 
 
-def _fit(column: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | None]:
+def _fit(
+    column: pa.Array, target: pa.DataType, *, parse_text: bool = False
+) -> tuple[pa.Array, pa.Array | None]:
     """`column` as `target`, and the JSON text of the values that do not fit it (None: all
-    fit). Only numbers convert, and only when converting back gives the same number."""
+    fit). Numbers convert, and with `parse_text` (a key column, which a row cannot do without)
+    text too, each only when converting back gives the same value."""
     if _kind(target) == "text":
         return as_json_text(column), None
     if column.null_count == len(column):
@@ -140,8 +143,35 @@ def _fit(column: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | No
     if _kind(column.type) in ("bigint", "double") and _kind(target) in ("bigint", "double"):
         converted = pc.cast(column, target, safe=False)
         fits = pc.equal(pc.cast(converted, column.type, safe=False), column).fill_null(True)
-        if pc.all(fits).as_py():
-            return converted, None
-        misfits = pc.if_else(fits, pa.scalar(None, column.type), column)
-        return pc.if_else(fits, converted, pa.scalar(None, target)), as_json_text(misfits)
+        return _split(column, converted, fits, target)
+    if parse_text and _kind(column.type) == "text":
+        converted = _parsed(column, target)
+        same_text = pc.equal(pc.cast(converted, column.type), column).fill_null(False)
+        return _split(column, converted, pc.or_(column.is_null(), same_text), target)
     return pa.nulls(len(column), target), as_json_text(column)
+
+
+def _split(
+    column: pa.Array, converted: pa.Array, fits: pa.Array, target: pa.DataType
+) -> tuple[pa.Array, pa.Array | None]:
+    """`converted` where the value `fits`, else null, and the JSON text of the others."""
+    if pc.all(fits).as_py():
+        return converted, None
+    misfits = pc.if_else(fits, pa.scalar(None, column.type), column)
+    return pc.if_else(fits, converted, pa.scalar(None, target)), as_json_text(misfits)
+
+
+def _parsed(column: pa.Array, target: pa.DataType) -> pa.Array:
+    """The text `column` read as `target`, null where a value does not read (Arrow casts an
+    array whole or not at all, so a failed cast is redone value by value)."""
+    try:
+        return pc.cast(column, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_parsed_value(value, target) for value in column], target)
+
+
+def _parsed_value(value: pa.Scalar, target: pa.DataType) -> object:
+    try:
+        return value.cast(target).as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None

@@ -105,6 +105,21 @@ def test_a_key_that_does_not_fit_its_column_fails_naming_the_file_and_column():
         types.fit(_rows(note=pa.array([1])), CHARGES, "stripe/b.jsonl")
 
 
+def test_a_key_held_as_a_number_takes_text_that_reads_back_as_the_same_text():
+    types = ColumnTypes({"id": pa.int64()})
+    rows = types.fit(pa.table({"id": pa.array(["123", "-4"])}), CHARGES, "a")
+    assert rows.schema.field("id").type == pa.int64()
+    assert rows["id"].to_pylist() == [123, -4]
+
+
+@pytest.mark.parametrize("sent", ["12x", "007", "1e3"])
+def test_a_key_held_as_a_number_fails_on_text_that_is_not_that_number(sent: str):
+    """`007` would read 7 and merge with key 7: two keys the export tells apart."""
+    types = ColumnTypes({"id": pa.int64()})
+    with pytest.raises(VariantKeyError, match="a: key column id holds string"):
+        types.fit(pa.table({"id": pa.array(["123", sent])}), CHARGES, "a")
+
+
 def test_a_key_held_as_text_takes_numbers_as_their_text():
     types = ColumnTypes({"id": pa.string()})
     rows = types.fit(pa.table({"id": pa.array([7])}), CHARGES, "a")
