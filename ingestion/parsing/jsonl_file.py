@@ -33,6 +33,9 @@ from ingestion.reasons import not_valid, showing
 _BLOCK_LINES = 50_000
 _LEAF_LINES = 256
 _SAMPLE_BYTES = 64 << 10
+_EXACT_DOUBLE = 2**53
+"""Whole doubles up to here are written as integers; a larger one keeps its float notation
+(`1e+20`) rather than spell out digits no line sent."""
 
 
 def read_first_object(data: bytes) -> dict[str, object] | None:
@@ -334,7 +337,8 @@ def as_json_text(column: pa.Array) -> pa.Array:
     """Strings as they are, any other value as its JSON text: the one text form of a value in
     a text column, here and in `ingestion.variants`. A time is a JSON string Arrow took for a
     timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it,
-    at any depth (`["2026-11-01 10:00:00"]`): JSON has no time type to write it as."""
+    at any depth (`["2026-11-01 10:00:00"]`): JSON has no time type to write it as. A whole
+    number Arrow read as a double (a key holding `7` and `7.5`) is written `7`, as it was sent."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column.cast(pa.string())
     if pa.types.is_temporal(column.type):
@@ -343,10 +347,23 @@ def as_json_text(column: pa.Array) -> pa.Array:
         return column.cast(pa.string())
     column = column.cast(_times_as_text(column.type))
     texts = [
-        None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        None
+        if value is None
+        else json.dumps(_whole_as_int(value), ensure_ascii=False, separators=(",", ":"))
         for value in column.to_pylist()
     ]
     return pa.array(texts, pa.string())
+
+
+def _whole_as_int(value: object) -> object:
+    """`value` with each whole float that a double holds exactly made an int, at any depth."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_DOUBLE:
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_as_int(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole_as_int(item) for key, item in value.items()}
+    return value
 
 
 def _times_as_text(data_type: pa.DataType) -> pa.DataType:

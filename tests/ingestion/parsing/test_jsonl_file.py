@@ -270,6 +270,16 @@ def test_valid_lines_whose_undeclared_field_differs_in_type_within_a_block_all_l
 
 
 @pytest.mark.usefixtures("small_blocks")
+def test_a_whole_number_read_as_a_double_beside_a_fraction_is_written_as_sent():
+    """`7` and `7.5` in one block make a double column; once the key is text, `7` reads `7`."""
+    values = ['7, "tags": [7]', '7.5, "tags": [7.5]', '"x", "tags": ["a"]', '8, "tags": [1]']
+    text = "".join(_charge(i, f'"note": {value}') for i, value in enumerate(values))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("note").to_pylist() == ["7", "7.5", "x", "8"]
+    assert parsed.table.column("tags").to_pylist() == ["[7]", "[7.5]", '["a"]', "[1]"]
+
+
+@pytest.mark.usefixtures("small_blocks")
 def test_a_nested_key_of_two_json_types_becomes_one_text_column():
     text = "".join(_charge(i, f'"metadata": {{"order_id": {i}}}') for i in range(3))
     text += _charge(3, '"metadata": {"order_id": "ORD-3"}')
