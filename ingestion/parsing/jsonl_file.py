@@ -233,7 +233,7 @@ def _parse_leaf(
     wants one type per column. A list whose items differ in JSON type, and a line Arrow cannot
     read even alone (a key twice, a number beyond a double), are quarantined with their reason:
     that is the line's own doing, never its neighbours'."""
-    groups: list[tuple[dict[str, str], list[int]]] = []
+    groups: list[tuple[dict[_Path, str], list[int]]] = []
     for number, text in zip(block.tolist(), lines.take(block).to_pylist(), strict=True):
         value, reason = _loaded(text, spec)
         if not reason:
@@ -267,25 +267,32 @@ def _parse_leaf(
                 quarantine.add([number], f"unreadable JSON: {message}")
 
 
-def _json_types(value: object) -> dict[str, str]:
-    """The JSON type of every value in `value` by its path (`/metadata/order_id`, `/tags/[]`);
-    nulls are left out, as Arrow fits them in any column."""
-    types: dict[str, str] = {}
-    _add_json_types(value, "", types)
+_ITEM = None
+"""The path step into a list's items; keys are text, so it can be no key."""
+
+_Path = tuple[str | None, ...]
+
+
+def _json_types(value: object) -> dict[_Path, str]:
+    """The JSON type of every value in `value` by its path (`("metadata", "order_id")`,
+    `("tags", _ITEM)`); nulls are left out, as Arrow fits them in any column. Paths are tuples,
+    not joined text: a key may hold the joining character itself (`"a/b"` beside `"a": {"b"}`)."""
+    types: dict[_Path, str] = {}
+    _add_json_types(value, (), types)
     return types
 
 
-def _add_json_types(value: object, path: str, types: dict[str, str]) -> None:
+def _add_json_types(value: object, path: _Path, types: dict[_Path, str]) -> None:
     if isinstance(value, dict):
         kind = "object"
         for key, child in value.items():
             if child is not None:
-                _add_json_types(child, f"{path}/{key}", types)
+                _add_json_types(child, (*path, key), types)
     elif isinstance(value, list):
         kind = "array"
         for item in value:
             if item is not None:
-                _add_json_types(item, f"{path}/[]", types)
+                _add_json_types(item, (*path, _ITEM), types)
     elif isinstance(value, str):
         kind = "string"
     elif isinstance(value, bool):
@@ -293,7 +300,8 @@ def _add_json_types(value: object, path: str, types: dict[str, str]) -> None:
     else:
         kind = "number"
     if types.setdefault(path, kind) != kind:
-        shown = "__".join(part for part in path.split("/[]")[0].split("/") if part)
+        keys = path[: path.index(_ITEM)] if _ITEM in path else path
+        shown = "__".join(key for key in keys if key)
         raise _Unreadable(f"{shown}: a list of values of different JSON types")
 
 

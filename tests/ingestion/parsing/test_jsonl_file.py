@@ -360,6 +360,16 @@ def test_a_list_mixing_json_types_is_quarantined_alone_naming_its_field():
     assert _reconciles(parsed)
 
 
+@pytest.mark.usefixtures("small_blocks")
+def test_a_key_holding_a_slash_beside_the_nested_key_it_spells_is_a_valid_line():
+    """`"a/b"` and `"a": {"b": …}` are two paths, whatever character paths are written with."""
+    text = _charge(0, '"note": 1') + _charge(1, '"note": "x", "a/b": 1, "a": {"b": "x"}')
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.line_numbers.tolist() == [1, 2]
+    assert parsed.table.column("a__b").to_pylist() == [None, "x"]
+
+
 def test_answer_lists_empty_on_every_line_give_no_answer_columns():
     text = '{"id": "1", "created_time": "2026-03-04T09:12:33+0000", "field_data": []}\n'
     table = read_jsonl_file(text.encode(), LEADS).table
