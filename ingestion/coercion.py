@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from ingestion.arrow_text import is_text
 from ingestion.exports import NUMBER_KINDS, ExportSpec, FileFormat, Kind, Typed, snake_case
 from ingestion.parsing.result import ParsedFile
 from ingestion.reasons import not_valid, showing
@@ -39,7 +40,7 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
         column = table[name].combine_chunks() if name in table.column_names else None
         if column is None:
             missing = np.ones(table.num_rows, dtype=bool)
-        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        elif is_text(column.type):
             missing = pc.or_kleene(
                 pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), "")
             )
@@ -49,7 +50,7 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
         shown = column if column is not None else pa.nulls(table.num_rows)
         problems.append((missing, shown, f"{name}: key is missing"))
     for name in spec.pivot_lists:
-        if name in table.column_names and _is_text(table[name].type):
+        if name in table.column_names and is_text(table[name].type):
             table, bad = _pivot_json_text(table, name)
             problems.append((bad, table[name].combine_chunks(), f"{name}: not a JSON list"))
     rejected = np.zeros(table.num_rows, dtype=bool)
@@ -73,7 +74,7 @@ def _convert(
     if _json_text_for_a_number(column, typed, file_format):
         bad = pc.is_valid(column).to_numpy(zero_copy_only=False)
         return pa.nulls(len(column), _number_type(typed.kind)), bad
-    if _is_text(column.type):
+    if is_text(column.type):
         column = pc.utf8_trim_whitespace(column)
         column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
     if typed.kind in (Kind.TIMESTAMP, Kind.DATE):
@@ -92,11 +93,11 @@ def _json_text_for_a_number(column: pa.Array, typed: Typed, file_format: FileFor
     the parser's pre-check rules for the lines it finds (ingestion/parsing/jsonl_file.py). Those
     it misses reach this point: a key spelled with a JSON escape (`amoun\\u0074`), which its
     regex does not match and Arrow decodes, on every line of a file."""
-    return file_format is FileFormat.JSONL and typed.kind in NUMBER_KINDS and _is_text(column.type)
+    return file_format is FileFormat.JSONL and typed.kind in NUMBER_KINDS and is_text(column.type)
 
 
 def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:
-    if not _is_text(column.type):
+    if not is_text(column.type):
         column = pc.cast(column, pa.string())
     parsed = pc.strptime(column, format=typed.fmt, unit="us", error_is_null=True)
     if typed.kind is Kind.DATE:
@@ -113,7 +114,7 @@ def _number_type(kind: Kind) -> pa.DataType:
 
 def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
     target = _number_type(kind)
-    if _is_text(column.type):
+    if is_text(column.type):
         pattern = _INTEGER_TEXT if kind is Kind.INTEGER else _DECIMAL_TEXT
         valid = pc.match_substring_regex(column, pattern)
         return pc.cast(pc.if_else(valid, column, pa.scalar(None, column.type)), target)
@@ -184,7 +185,3 @@ def _concatenate(strings: pa.Array) -> pa.Buffer:
     )
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[strings.offset :]
     return strings.buffers()[2][int(offsets[0]) : int(offsets[len(strings)])]
-
-
-def _is_text(data_type: pa.DataType) -> bool:
-    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)

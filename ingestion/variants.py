@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from ingestion.arrow_text import is_text
 from ingestion.exports import ExportSpec
 from ingestion.parsing.jsonl_file import as_json_text
 
@@ -119,7 +120,7 @@ def _kind(data_type: pa.DataType) -> str:
         return "bigint"
     if pa.types.is_floating(data_type):
         return "double"
-    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+    if is_text(data_type):
         return "text"
     if pa.types.is_timestamp(data_type):
         return "timestamp"

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from ingestion.arrow_text import is_text
 from ingestion.exports import NUMBER_KINDS, ExportSpec, Kind, snake_case
 from ingestion.parsing.lines import NEWLINE, Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
@@ -347,7 +348,7 @@ def as_json_text(column: pa.Array) -> pa.Array:
     timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it,
     at any depth (`["2026-11-01 10:00:00"]`): JSON has no time type to write it as. A whole
     number Arrow read as a double (a key holding `7` and `7.5`) is written `7`, as it was sent."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if is_text(column.type):
         return column.cast(pa.string())
     if pa.types.is_temporal(column.type):
         return column.cast(pa.string())
