@@ -11,7 +11,9 @@ quotes are odd are checked too and the rest parsed again. Only if that fails too
 re-read in blocks, and only a failing block is checked line by line: its invalid lines are
 quarantined and its valid ones parsed in groups that agree on each key's JSON type. Valid lines
 are never quarantined for what other lines hold: a key whose JSON type differs between lines (a
-number on one, text on another) loads as text (docs/raw-tables.md).
+number on one, text on another) loads as text (docs/raw-tables.md). A string loads as the text the
+line sent: Arrow would take ISO 8601 text for a time wherever a whole parse holds nothing else, so
+`_read_json` reads such keys again as text.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def _parse_all(
     candidates = records[~np.isin(records, list(quarantine.reasons))]
     blanked = blank_out(data, lines, np.fromiter(quarantine.reasons, np.int64))
     try:
-        table = pa_json.read_json(pa.py_buffer(blanked), parse_options=_parse_options(spec))
+        table = _read_json(pa.py_buffer(blanked), spec)
     except pa.ArrowInvalid:
         return None, candidates
     return (table if table.num_rows == len(candidates) else None), candidates
@@ -344,17 +346,12 @@ def _unify(types: set[pa.DataType]) -> bool:
 
 def as_json_text(column: pa.Array) -> pa.Array:
     """Strings as they are, any other value as its JSON text: the one text form of a value in
-    a text column, here and in `ingestion.variants`. A time is a JSON string Arrow took for a
-    timestamp (ISO 8601 text); its text is Arrow's, `2026-11-01 10:00:00`, as DuckDB shows it,
-    at any depth (`["2026-11-01 10:00:00"]`): JSON has no time type to write it as. A whole
-    number Arrow read as a double (a key holding `7` and `7.5`) is written `7`, as it was sent."""
+    a text column, here and in `ingestion.variants`. A whole number Arrow read as a double (a
+    key holding `7` and `7.5`) is written `7`, as it was sent."""
     if is_text(column.type):
-        return column.cast(pa.string())
-    if pa.types.is_temporal(column.type):
         return column.cast(pa.string())
     if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         return column.cast(pa.string())
-    column = column.cast(_times_as_text(column.type))
     texts = [
         None
         if value is None
@@ -375,11 +372,37 @@ def _whole_as_int(value: object) -> object:
     return value
 
 
+def _read_json(source: pa.Buffer, spec: ExportSpec) -> pa.Table:
+    """The lines as Arrow parses them, every JSON string as the text the line sent. Arrow takes
+    a key for a time when every string it holds in the parse reads as ISO 8601, and keeps only
+    the instant (`2026-11-01T10:00:00+07:00` becomes `2026-11-01 03:00:00`), so the same key
+    would be a time beside some lines and text beside others. pyarrow 26 has no switch for that
+    guess in JSON, so the keys it made one for are read again alone, with the type found and
+    every time inside it (in an object, in a list) text: half a parse, the other keys skipped.
+    A parse that guessed no time, the usual one, costs no more."""
+    table = pa_json.read_json(source, parse_options=_parse_options(spec))
+    guessed = [
+        field.with_type(_times_as_text(field.type))
+        for field in table.schema
+        if _times_as_text(field.type) != field.type
+    ]
+    if not guessed:
+        return table
+    options = pa_json.ParseOptions(
+        explicit_schema=pa.schema(guessed), unexpected_field_behavior="ignore"
+    )
+    texts = pa_json.read_json(source, parse_options=options)
+    for field in guessed:
+        index = table.schema.get_field_index(field.name)
+        table = table.set_column(index, field, texts[field.name])
+    return table
+
+
 def _times_as_text(data_type: pa.DataType) -> pa.DataType:
     """`data_type` with every time type inside its lists and structs made text."""
     if pa.types.is_temporal(data_type):
         return pa.string()
-    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+    if pa.types.is_list(data_type):
         item = data_type.value_field
         return pa.list_(item.with_type(_times_as_text(item.type)))
     if pa.types.is_struct(data_type):
@@ -410,7 +433,7 @@ def _parse_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table 
 def _read_lines(lines: Lines, block: np.ndarray, spec: ExportSpec) -> pa.Table:
     if len(block) == 0:
         return pa.table({})
-    table = pa_json.read_json(lines.joined(block), parse_options=_parse_options(spec))
+    table = _read_json(lines.joined(block), spec)
     if table.num_rows != len(block):
         raise pa.ArrowInvalid(f"{table.num_rows} rows parsed from {len(block)} lines")
     return table

@@ -515,6 +515,25 @@ def test_an_undeclared_text_key_takes_a_later_runs_numbers_as_their_json_text(la
     assert ("note__v_text",) not in columns
 
 
+def test_an_undeclared_text_key_takes_a_later_runs_time_strings_as_sent(landing, warehouse):
+    """A later file holding only times under the key: each loads as the text its line sent,
+    offset and all, not as the instant Arrow would read from it."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", '"five"'))
+    load_all(landing, warehouse, ["stripe"])
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        _charge_with_note("ch_2", '"2026-11-01T10:00:00+07:00"'),
+        _charge_with_note("ch_3", '"2026-11-02T08:30:00Z"'),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, note from raw_stripe.charges order by id") == [
+        ("ch_1", "five"),
+        ("ch_2", "2026-11-01T10:00:00+07:00"),
+        ("ch_3", "2026-11-02T08:30:00Z"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("relative", "lines", "missing"),
     [

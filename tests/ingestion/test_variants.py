@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pyarrow as pa
 import pytest
 from dlt.common.schema.utils import new_column
 
 from ingestion.exports import spec_for
+from ingestion.parsing.jsonl_file import read_jsonl_file
 from ingestion.variants import ColumnTypes, VariantClashError, VariantKeyError
 
 CHARGES = spec_for("stripe", "charges")
@@ -47,25 +46,29 @@ def test_a_text_column_takes_any_value_as_its_json_text_and_needs_no_variant():
     assert rows["note"].to_pylist() == ["true", None]
 
 
-def test_iso_text_arrow_took_for_a_timestamp_loads_as_its_text_in_a_text_column():
-    types = ColumnTypes()
-    types.fit(_rows(seen=pa.array(["soon"])), CHARGES, "a")
-    rows = types.fit(
-        _rows(seen=pa.array([dt.datetime(2026, 11, 1, 10)], pa.timestamp("s"))), CHARGES, "b"
-    )
-    assert rows["seen"].to_pylist() == ["2026-11-01 10:00:00"]
+def _read(extra: str) -> pa.Table:
+    """One charge line with `extra` keys, as the JSONL reader hands it on."""
+    line = f'{{"id": "ch_0", "amount": 5, {extra}}}\n'
+    return read_jsonl_file(line.encode(), CHARGES).table
 
 
-def test_times_arrow_read_inside_lists_become_their_text_in_a_text_column_or_the_variant():
-    times = pa.array([[dt.datetime(2026, 11, 1, 10)], None], pa.list_(pa.timestamp("s")))
-    dates = pa.array(
-        [[{"on": dt.date(2026, 11, 2)}], None], pa.list_(pa.struct([("on", pa.date32())]))
-    )
-    types = ColumnTypes({"slots": pa.string(), "at": pa.int64()})
-    rows = types.fit(_rows(slots=times, at=dates), CHARGES, "a")
-    assert rows["slots"].to_pylist() == ['["2026-11-01 10:00:00"]', None]
-    assert rows["at"].to_pylist() == [None, None]
-    assert rows["at__v_text"].to_pylist() == ['[{"on":"2026-11-02"}]', None]
+SENT = "2026-11-01T10:00:00+07:00"
+
+
+def test_a_time_string_loads_as_its_text_where_the_raw_table_holds_the_key_as_text():
+    """A file of only times under a key the warehouse already holds as text: Arrow alone would
+    have read them as times, to be written back in its spelling, `2026-11-01 03:00:00`."""
+    types = ColumnTypes.of_raw_table({"sent_at": new_column("sent_at", "text")})
+    rows = types.fit(_read(f'"sent_at": "{SENT}"'), CHARGES, "b")
+    assert rows["sent_at"].to_pylist() == [SENT]
+    assert rows.column_names == ["id", "amount", "sent_at"]
+
+
+def test_time_strings_in_a_list_go_to_the_variant_as_sent_where_the_column_holds_numbers():
+    types = ColumnTypes({"slots": pa.int64()})
+    rows = types.fit(_read(f'"slots": ["{SENT}"]'), CHARGES, "b")
+    assert rows["slots"].to_pylist() == [None]
+    assert rows["slots__v_text"].to_pylist() == [f'["{SENT}"]']
 
 
 def test_a_column_null_on_every_line_takes_the_established_type_without_a_variant():

@@ -288,28 +288,59 @@ def test_a_nested_key_of_two_json_types_becomes_one_text_column():
     assert parsed.quarantine.reasons == {}
 
 
+SENT = "2026-11-01T10:00:00+07:00"
+"""ISO 8601 text with an offset: Arrow, left to guess, keeps only its instant, 03:00 UTC."""
+
+
+def test_a_time_string_of_an_undeclared_key_on_every_line_keeps_its_text():
+    text = "".join(_charge(i, f'"sent_at": "{SENT}"') for i in range(3))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("sent_at").to_pylist() == [SENT] * 3
+
+
 @pytest.mark.usefixtures("small_blocks")
-def test_times_arrow_read_inside_a_list_or_object_become_their_text_when_blocks_differ():
-    """Arrow reads ISO text as a time at any depth. `note`, a number and then text, sends the
-    file to the block path; the second block's lists hold text, so the columns become text and
-    the first block's times are written as Arrow's text of them."""
+def test_a_time_string_keeps_its_text_when_another_block_holds_plain_text_under_its_key():
+    """`note`, a number and then text, sends the file to the block path, where the first
+    block's `sent_at` holds only times and the second's plain text."""
+    text = "".join(_charge(i, f'"note": 1, "sent_at": "{SENT}"') for i in range(4))
+    text += "".join(_charge(i, '"note": "x", "sent_at": "soon"') for i in range(4, 8))
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("sent_at").to_pylist() == [SENT] * 4 + ["soon"] * 4
+    assert parsed.quarantine.reasons == {}
+
+
+def test_a_time_string_nested_in_an_object_keeps_its_text():
     text = "".join(
-        _charge(i, '"note": 1, "slots": ["2026-11-01 10:00:00"], "at": [{"on": "2026-11-02"}]')
+        _charge(i, f'"metadata": {{"order_id": "ORD-{i}", "sent_at": "{SENT}"}}') for i in range(3)
+    )
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.table.column("metadata__sent_at").to_pylist() == [SENT] * 3
+    assert parsed.table.column("metadata__order_id").to_pylist() == ["ORD-0", "ORD-1", "ORD-2"]
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_time_strings_in_a_list_stay_a_list_of_their_text_beside_a_block_of_plain_text():
+    """Both blocks' lists hold text, so the columns stay lists, as one block would give."""
+    text = "".join(
+        _charge(i, f'"note": 1, "slots": ["{SENT}"], "at": [{{"on": "2026-11-02"}}]')
         for i in range(4)
     )
     text += "".join(
         _charge(i, '"note": "x", "slots": ["soon"], "at": [{"on": "later"}]') for i in range(4, 8)
     )
     parsed = read_jsonl_file(text.encode(), CHARGES)
-    assert parsed.table.column("slots").to_pylist() == [
-        *['["2026-11-01 10:00:00"]'] * 4,
-        *['["soon"]'] * 4,
-    ]
+    assert parsed.table.column("slots").to_pylist() == [[SENT]] * 4 + [["soon"]] * 4
     assert parsed.table.column("at").to_pylist() == [
-        *['[{"on":"2026-11-02 00:00:00"}]'] * 4,
-        *['[{"on":"later"}]'] * 4,
+        *[[{"on": "2026-11-02"}]] * 4,
+        *[[{"on": "later"}]] * 4,
     ]
     assert parsed.quarantine.reasons == {}
+
+
+def test_a_chunk_where_arrow_guesses_no_time_is_parsed_once(arrow_parses: list[int]):
+    parsed = read_jsonl_file(_charges(5).encode(), CHARGES)
+    assert parsed.table.num_rows == 5
+    assert arrow_parses == [5]
 
 
 @pytest.mark.usefixtures("small_blocks")
