@@ -9,6 +9,11 @@ Parquet files are immutable, so keyed exports are appended, never merged: every 
 of a record stays in the lake and staging keeps the latest one per key, which is what DuckDB's
 merge leaves. A load counts once dlt has written its `_dlt_loads` entry; the file ledger
 (`_files`) of completed loads decides which landing files are already in the lake.
+
+An undeclared column keeps the type the table's oldest Parquet file gave it, as a warehouse
+column keeps its type (`ingestion.variants`): a later run's value that does not fit goes to
+`<column>__v_text`, so the files of a table never disagree on a column's type, which Spark
+(reading the folder as one table, `mergeSchema`) could not read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pathlib import Path
 import dlt
 import fsspec
 import pyarrow.parquet as pq
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
+from dlt.common.schema.typing import TTableSchemaColumns
 from fsspec.core import url_to_fs
 
 from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
@@ -78,6 +85,26 @@ def lake_ledger(lake_url: str, system: str) -> LoadedFiles:
     return LoadedFiles.of(_ledger_rows(lake_url, system))
 
 
+class LakeColumns:
+    """The column types of one system's raw tables in the lake, read from the footers of their
+    Parquet files (no rows are read), so that a run types its columns as earlier runs did."""
+
+    def __init__(self, lake_url: str, system: str) -> None:
+        self._fs, root = url_to_fs(lake_url)
+        self._dataset = f"{root.rstrip('/')}/raw_{system}"
+
+    def raw_columns(self, table: str) -> TTableSchemaColumns:
+        """Every column of `table`'s files, typed as its oldest file holding it has it (file
+        names start with their load id, a time, so they sort oldest first)."""
+        columns: TTableSchemaColumns = {}
+        for path in _files_in(self._fs, f"{self._dataset}/{table}", ".parquet"):
+            with self._fs.open(path, "rb") as handle:
+                schema = pq.read_schema(handle)
+            for name, column in py_arrow_to_table_schema_columns(schema).items():
+                columns.setdefault(name, column)
+        return columns
+
+
 def _load_system(
     system: str,
     files: list[LandingFile],
@@ -87,7 +114,7 @@ def _load_system(
 ) -> LoadSummary:
     if not files:
         return LoadSummary(system, 0, 0, 0, 0)
-    source = SOURCES[system](files, None, suppression)
+    source = SOURCES[system](files, LakeColumns(lake_url, system), suppression)
     for resource in source.resources.values():
         resource.apply_hints(write_disposition="append")
     info = lake_pipeline(system, lake_url, pipelines_dir).run(source, loader_file_format="parquet")

@@ -23,7 +23,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
-from ingestion.sources import FILES_TABLE
+from ingestion.sources import FILES_TABLE, StoredColumns
 from ingestion.sources.facebook_ads import facebook_ads
 from ingestion.sources.google_ads import google_ads
 from ingestion.sources.hubspot import hubspot
@@ -38,7 +38,7 @@ SYSTEMS = ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ad
 SOURCES: dict[
     str,
     Callable[
-        [Sequence[LandingFile], StoredVersions | None, SuppressionList | None],
+        [Sequence[LandingFile], StoredColumns | None, SuppressionList | None],
         Iterator[DltResource],
     ],
 ] = {

@@ -8,10 +8,11 @@ not commit, and a rerun skips exactly the files the ledger holds.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.extract import DltResource
 
 from ingestion.first_delivery import newest_per_key
@@ -31,6 +32,16 @@ APPEND = "append"
 """Event exports: each file once, its rows appended."""
 
 
+class StoredColumns(Protocol):
+    """The column types a destination's raw tables already have, so that a run types an
+    undeclared column as earlier runs did: the warehouse's (`StoredVersions`, which also keeps
+    the versions of keyed rows) or the Parquet lake's (`ingestion.lake.LakeColumns`)."""
+
+    def raw_columns(self, table: str) -> TTableSchemaColumns:
+        """The columns `table` already has, typed as dlt reads them (none before it exists)."""
+        ...
+
+
 def newest_first(version_column: str) -> dict[str, dict[str, str]]:
     """Within one load, the greatest `version_column` wins among rows sharing a key."""
     return {version_column: {"dedup_sort": "desc"}}
@@ -42,25 +53,27 @@ LATER_FILE_FIRST = newest_first("_source_file")
 
 def export_rows(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None,
+    stored: StoredColumns | None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
-    """A resource body: every file's typed rows, then its rejects and ledger entry. With
-    `stored`, rows older than the warehouse's version of their key are left out (they still
-    count as loaded: the newer version they lost to is in the table). With `suppression`, the
-    rows of erased people are dropped (counted as suppressed). An undeclared column keeps the
-    type its raw table in `stored`'s warehouse or this run gave it first; values that do not
-    fit go to its `__v_text` variant (`ingestion.variants`).
+    """A resource body: every file's typed rows, then its rejects and ledger entry. With the
+    warehouse's `StoredVersions` as `stored`, rows older than its version of their key are left
+    out (they still count as loaded: the newer version they lost to is in the table); the lake
+    appends every version and staging keeps the latest. With `suppression`, the rows of erased
+    people are dropped (counted as suppressed). An undeclared column keeps the type its raw
+    table in `stored` (warehouse or lake) or this run gave it first; values that do not fit go
+    to its `__v_text` variant (`ingestion.variants`).
 
-    The first delivery of a keyed table (`stored` says the table holds no rows) is kept back
-    until every file is read, reduced to the newest row per key and appended
-    (`ingestion.first_delivery`)."""
+    The first delivery of a keyed table to the warehouse (`stored` says the table holds no
+    rows) is kept back until every file is read, reduced to the newest row per key and
+    appended (`ingestion.first_delivery`)."""
     spec = files[0].spec if files else None
+    versions = stored if isinstance(stored, StoredVersions) else None
     first_delivery = (
-        stored is not None
+        versions is not None
         and spec is not None
         and not spec.is_events
-        and not stored.holds_rows(spec.table)
+        and not versions.holds_rows(spec.table)
     )
     held: list[pa.Table] = []
     column_types = ColumnTypes.of_raw_table(
@@ -74,7 +87,7 @@ def export_rows(
                 if rows.num_rows:
                     held.append(rows)
             else:
-                rows = stored.drop_stale(file.spec, rows) if stored else rows
+                rows = versions.drop_stale(file.spec, rows) if versions else rows
                 if rows.num_rows:
                     yield rows
             if chunk.rejects.num_rows:

@@ -6,10 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
+from landing_fixtures import charge, write
 
 from ingestion.errors import UnknownExportError
-from ingestion.lake import lake_ledger, load_all_to_lake
+from ingestion.lake import LakeColumns, lake_ledger, load_all_to_lake
 from ingestion.pipelines import SYSTEMS
 
 pytestmark = pytest.mark.slow
@@ -102,3 +106,45 @@ def test_unknown_file_fails_naming_it_and_leaves_the_lake_unwritten(
     with pytest.raises(UnknownExportError, match=r"stripe/payouts_20261101\.jsonl"):
         load_all_to_lake(landing_copy, lake)
     assert not lake.exists()
+
+
+def _charge_with_note(charge_id: str, note: str) -> str:
+    return charge(charge_id).replace('"paid": true', f'"paid": true, "note": {note}')
+
+
+def test_an_undeclared_key_of_another_json_type_in_a_later_lake_run_loads_as_variant(
+    tmp_path: Path,
+) -> None:
+    """Run 1 makes `note` a number in the table's Parquet; run 2's text goes to `note__v_text`,
+    as in the warehouse, so every file of the table agrees on `note` and the folder reads as one
+    table (Spark's `mergeSchema` fails on a column whose type differs between files, as Arrow
+    does here)."""
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", "5"))
+    load_all_to_lake(landing, lake, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with_note("ch_2", '"five"'))
+    (summary,) = load_all_to_lake(landing, lake, ["stripe"])
+    assert (summary.files, summary.rows_loaded, summary.rows_rejected) == (1, 1, 0)
+    files = sorted((lake / "raw_stripe" / "charges").glob("*.parquet"))
+    schemas = [pq.read_schema(path) for path in files]
+    assert [schema.field("note").type for schema in schemas] == [pa.int64(), pa.int64()]
+    rows = ds.dataset(files, schema=pa.unify_schemas(schemas)).to_table()
+    assert rows.select(["id", "note", "note__v_text"]).sort_by("id").to_pylist() == [
+        {"id": "ch_1", "note": 5, "note__v_text": None},
+        {"id": "ch_2", "note": None, "note__v_text": "five"},
+    ]
+
+
+def test_lake_column_types_come_from_the_oldest_file_that_has_the_column(tmp_path: Path) -> None:
+    """A lake written before its types were kept may hold files that disagree: the oldest
+    (file names start with their load id) wins, as a warehouse column keeps its first type."""
+    folder = tmp_path / "lake" / "raw_stripe" / "charges"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"note": [5]}), folder / "1796092259.1.a.parquet")
+    pq.write_table(pa.table({"note": ["five"], "tags": [True]}), folder / "1796092260.2.b.parquet")
+    columns = LakeColumns(str(tmp_path / "lake"), "stripe").raw_columns("charges")
+    assert {name: column["data_type"] for name, column in columns.items()} == {
+        "note": "bigint",
+        "tags": "bool",
+    }
+    assert LakeColumns(str(tmp_path / "lake"), "stripe").raw_columns("refunds") == {}

@@ -9,9 +9,15 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import LATER_FILE_FIRST, MERGE, bookkept, export_rows, files_of
+from ingestion.sources import (
+    LATER_FILE_FIRST,
+    MERGE,
+    StoredColumns,
+    bookkept,
+    export_rows,
+    files_of,
+)
 from ingestion.suppressed_rows import SuppressionList
-from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -22,7 +28,7 @@ from ingestion.versions import StoredVersions
 )
 def campaign_performance(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -33,7 +39,7 @@ def campaign_performance(
 )
 def clicks(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -42,11 +48,12 @@ def clicks(
 @dlt.source(name="google_ads", max_table_nesting=0)
 def google_ads(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `stored`: the raw tables' column types (warehouse or lake) and, in the warehouse, their
+    versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
     yield bookkept(
         campaign_performance(files_of(files, "campaign_performance"), stored, suppression)

@@ -9,9 +9,8 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import MERGE, bookkept, export_rows, files_of, newest_first
+from ingestion.sources import MERGE, StoredColumns, bookkept, export_rows, files_of, newest_first
 from ingestion.suppressed_rows import SuppressionList
-from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -22,7 +21,7 @@ from ingestion.versions import StoredVersions
 )
 def contacts(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -36,7 +35,7 @@ def contacts(
 )
 def deals(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -45,11 +44,12 @@ def deals(
 @dlt.source(name="hubspot", max_table_nesting=0)
 def hubspot(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `stored`: the raw tables' column types (warehouse or lake) and, in the warehouse, their
+    versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
     yield bookkept(contacts(files_of(files, "contacts"), stored, suppression))
     yield bookkept(deals(files_of(files, "deals"), stored, suppression))

@@ -9,9 +9,16 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import APPEND, MERGE, bookkept, export_rows, files_of, newest_first
+from ingestion.sources import (
+    APPEND,
+    MERGE,
+    StoredColumns,
+    bookkept,
+    export_rows,
+    files_of,
+    newest_first,
+)
 from ingestion.suppressed_rows import SuppressionList
-from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -22,7 +29,7 @@ from ingestion.versions import StoredVersions
 )
 def members(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     """The subscribed, unsubscribed and cleaned exports: one resource, since the newest row of
@@ -33,7 +40,7 @@ def members(
 @dlt.resource(name="campaign_activity", write_disposition=APPEND)
 def campaign_activity(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -42,11 +49,12 @@ def campaign_activity(
 @dlt.source(name="mailchimp", max_table_nesting=0)
 def mailchimp(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `stored`: the raw tables' column types (warehouse or lake) and, in the warehouse, their
+    versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
     audience = files_of(files, "subscribed", "unsubscribed", "cleaned")
     yield bookkept(members(audience, stored, suppression))

@@ -9,9 +9,15 @@ import dlt
 from dlt.extract import DltResource
 
 from ingestion.landing import LandingFile
-from ingestion.sources import LATER_FILE_FIRST, MERGE, bookkept, export_rows, files_of
+from ingestion.sources import (
+    LATER_FILE_FIRST,
+    MERGE,
+    StoredColumns,
+    bookkept,
+    export_rows,
+    files_of,
+)
 from ingestion.suppressed_rows import SuppressionList
-from ingestion.versions import StoredVersions
 
 
 @dlt.resource(
@@ -19,7 +25,7 @@ from ingestion.versions import StoredVersions
 )
 def transactions(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[Any]:
     yield from export_rows(files, stored, suppression)
@@ -28,10 +34,11 @@ def transactions(
 @dlt.source(name="vnpay", max_table_nesting=0)
 def vnpay(
     files: Sequence[LandingFile],
-    stored: StoredVersions | None = None,
+    stored: StoredColumns | None = None,
     suppression: SuppressionList | None = None,
 ) -> Iterator[DltResource]:
     """`files`: the new landing files of this system (the increment the ledger lets through);
-    `stored`: the warehouse's versions, so an older re-delivery cannot replace a newer row;
+    `stored`: the raw tables' column types (warehouse or lake) and, in the warehouse, their
+    versions, so an older re-delivery cannot replace a newer row;
     `suppression`: the erased people's identifiers, whose rows are dropped."""
     yield bookkept(transactions(files_of(files, "transactions"), stored, suppression))
