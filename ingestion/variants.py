@@ -2,14 +2,18 @@
 
 Arrow infers the type of every key an export spec does not declare, chunk by chunk, so a key can
 be a number in one file (or one 64 MB chunk of a file) and text in the next. dlt cannot put both
-in one column: within a run its Parquet writer refuses tables whose schemas differ
-(`IncompatibleArrowSchema`); in a later run DuckDB cannot cast the text into the raw table's
-number column, and the failed package, kept for the next run to finish, failed every run after.
+in one column: within a run its Parquet writer joins only types Arrow promotes without loss
+(`ingestion.pipelines`), never a number and text; in a later run DuckDB cannot cast the text
+into the raw table's number column, and the failed package, kept for the next run to finish,
+failed every run after.
 
 dlt's own answer for dict rows is a variant column: a value that does not fit its column goes to
 `<column>__v_<type>`. The same is done here on the Arrow path, before dlt sees a table: a column
 keeps the type the raw table has in the warehouse (read once per run), else the type
-of its first chunk in this run. A value that does not fit goes, as its JSON text, to
+of its first chunk in this run. A list is a list whatever its items: dlt stores every list as
+`json`, so `[]` (Arrow's `list<null>`), `["vip"]` and `[{"k": 1}]` fit one column, and a run
+that meets lists of another item type writes them to Parquet files of their own
+(`ingestion.pipelines`). A value that does not fit goes, as its JSON text, to
 `<column>__v_text`: one variant per column, text, so it can never conflict itself (dlt would add
 `__v_double`, `__v_bool` by the value's type). A number that converts without loss (a whole
 `8.0` to an integer column) stays in the column; a text column takes any value as its JSON text,
@@ -41,8 +45,10 @@ _ARROW_TYPE_OF_DLT_TYPE = {
     "bool": pa.bool_(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
+    "json": pa.list_(pa.null()),
 }
-"""The raw column types a JSON key can be given; other types (json lists) are not seeded."""
+"""The raw column types a JSON key can be given. `json` holds lists (objects are flattened), of
+items no type is known of."""
 
 
 class VariantKeyError(ValueError):
@@ -124,6 +130,8 @@ def _kind(data_type: pa.DataType) -> str:
         return "text"
     if pa.types.is_timestamp(data_type):
         return "timestamp"
+    if pa.types.is_list(data_type):
+        return "json"
     return str(data_type)
 
 

@@ -475,7 +475,9 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     """Nested objects become `parent__child` columns, as dlt names them; lists named in
     `spec.pivot_lists` become one column per entry name (none if every such list is empty);
     empty objects disappear; a key that is null on every line becomes a text column, so the
-    column exists whatever the file held."""
+    column exists whatever the file held. A list holding objects without keys (`[{}]`) becomes
+    its JSON text: Parquet cannot write an object without fields, which failed dlt's whole
+    extract."""
     table = _flatten_structs(table)
     renamed = [
         "__".join(snake_case(part) for part in name.split("__")) for name in table.column_names
@@ -490,7 +492,18 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     for index, column in enumerate(table.columns):
         if pa.types.is_null(column.type):
             table = table.set_column(index, table.column_names[index], column.cast(pa.string()))
+        elif _holds_empty_object(column.type):
+            text = as_json_text(column.combine_chunks())
+            table = table.set_column(index, table.column_names[index], text)
     return table
+
+
+def _holds_empty_object(data_type: pa.DataType) -> bool:
+    if pa.types.is_struct(data_type):
+        return data_type.num_fields == 0 or any(
+            _holds_empty_object(field.type) for field in data_type
+        )
+    return pa.types.is_list(data_type) and _holds_empty_object(data_type.value_type)
 
 
 def _flatten_structs(table: pa.Table) -> pa.Table:

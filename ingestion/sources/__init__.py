@@ -61,8 +61,8 @@ def export_rows(
     out (they still count as loaded: the newer version they lost to is in the table); the lake
     appends every version and staging keeps the latest. With `suppression`, the rows of erased
     people are dropped (counted as suppressed). An undeclared column keeps the type its raw
-    table in `stored` (warehouse or lake) or this run gave it first; values that do not fit go
-    to its `__v_text` variant (`ingestion.variants`).
+    table in `stored` (warehouse or lake) or this run gave it first (a list column takes lists
+    of any items); values that do not fit go to its `__v_text` variant (`ingestion.variants`).
 
     The first delivery of a keyed table to the warehouse (`stored` says the table holds no
     rows) is kept back until every file is read, reduced to the newest row per key and

@@ -534,6 +534,130 @@ def test_an_undeclared_text_key_takes_a_later_runs_time_strings_as_sent(landing,
     ]
 
 
+def _charge_with(charge_id: str, key: str, value: str) -> str:
+    return charge(charge_id).replace('"paid": true', f'"paid": true, "{key}": {value}')
+
+
+def _column_types(warehouse: Path, prefix: str) -> list[tuple[str, str]]:
+    return query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns where table_schema ="
+        f" 'raw_stripe' and table_name = 'charges' and column_name like '{prefix}%' order by 1",
+    )
+
+
+def test_an_undeclared_list_key_empty_in_the_first_chunk_takes_later_lists_in_its_json_column(
+    landing, warehouse, monkeypatch
+):
+    """A chunk of `[]` only is `list<null>` to Arrow; that fixes no item type: lists with items
+    in later chunks land in the same `JSON` column, not in `tags__v_text`."""
+    monkeypatch.setattr(
+        "ingestion.sources.ExportReader", functools.partial(ExportReader, chunk_bytes=64)
+    )
+    tags = ["[]", '["vip"]', '[{"k": 1}]', "[]"]
+    lines = [_charge_with(f"ch_{i}", "tags", value) for i, value in enumerate(tags)]
+    write(landing, "stripe/charges_20261101.jsonl", *lines)
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_loaded, summary.rows_rejected) == (4, 0)
+    assert _column_types(warehouse, "tags") == [("tags", "JSON")]
+    assert query(warehouse, "select id, tags from raw_stripe.charges order by id") == [
+        ("ch_0", "[]"),
+        ("ch_1", '["vip"]'),
+        ("ch_2", '[{"k":1}]'),
+        ("ch_3", "[]"),
+    ]
+
+
+def test_an_undeclared_list_key_takes_later_runs_lists_and_sends_text_to_its_variant(
+    landing, warehouse
+):
+    """The first run's `[]` made `tags` a `JSON` column. A later run's lists of any items load
+    there, in a merge load as in the first; text goes to `tags__v_text` rather than fail the
+    load (DuckDB cannot read `x` as JSON) and every run after it."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with("ch_1", "tags", "[]"))
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with("ch_2", "tags", '["vip"]'))
+    write(landing, "stripe/charges_20261103.jsonl", _charge_with("ch_3", "tags", '[{"k": 1}]'))
+    write(landing, "stripe/charges_20261104.jsonl", _charge_with("ch_4", "tags", '"x"'))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.files, summary.rows_loaded) == (3, 3)
+    write(landing, "stripe/charges_20261105.jsonl", _charge_with("ch_5", "tags", "[7]"))
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.files, summary.rows_loaded) == (1, 1)
+    assert not pipelines.pipeline_for("stripe", warehouse).has_pending_data
+    assert _column_types(warehouse, "tags") == [("tags", "JSON"), ("tags__v_text", "VARCHAR")]
+    assert query(
+        warehouse, "select id, tags, tags__v_text from raw_stripe.charges order by id"
+    ) == [
+        ("ch_1", "[]", None),
+        ("ch_2", '["vip"]', None),
+        ("ch_3", '[{"k":1}]', None),
+        ("ch_4", None, "x"),
+        ("ch_5", "[7]", None),
+    ]
+
+
+def test_a_key_null_in_the_first_chunk_takes_later_values_as_json_text_in_its_text_column(
+    landing, warehouse, monkeypatch
+):
+    """Null on every line of its first chunk, `score` is `varchar` (so the column exists) and
+    the run's later numbers and lists load there as their JSON text, without a variant."""
+    monkeypatch.setattr(
+        "ingestion.sources.ExportReader", functools.partial(ExportReader, chunk_bytes=64)
+    )
+    scores = ["null", "7", "[]", '["vip"]']
+    lines = [_charge_with(f"ch_{i}", "score", value) for i, value in enumerate(scores)]
+    write(landing, "stripe/charges_20261101.jsonl", *lines)
+    load_all(landing, warehouse, ["stripe"])
+    assert _column_types(warehouse, "score") == [("score", "VARCHAR")]
+    assert query(warehouse, "select id, score from raw_stripe.charges order by id") == [
+        ("ch_0", None),
+        ("ch_1", "7"),
+        ("ch_2", "[]"),
+        ("ch_3", '["vip"]'),
+    ]
+
+
+def test_a_key_null_on_every_line_of_its_first_run_takes_a_later_runs_numbers_as_text(
+    landing, warehouse
+):
+    """The raw column is `varchar` from the first run on; nothing is lost, `7` reads `7`."""
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with("ch_1", "score", "null"))
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with("ch_2", "score", "7"))
+    load_all(landing, warehouse, ["stripe"])
+    assert _column_types(warehouse, "score") == [("score", "VARCHAR")]
+    assert query(warehouse, "select id, score from raw_stripe.charges order by id") == [
+        ("ch_1", None),
+        ("ch_2", "7"),
+    ]
+
+
+def test_a_key_of_empty_objects_adds_no_column_and_a_list_of_them_loads_as_its_json_text(
+    landing, warehouse
+):
+    """Parquet cannot write an object without keys: `[{}]` failed the whole extract. `{}`
+    itself adds no column, like a missing key; a later object's keys add theirs."""
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        _charge_with("ch_1", "extra", '{}, "slots": [{}, {}]'),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        _charge_with("ch_2", "extra", '{"k": 1}, "slots": [{"a": 1}]'),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    assert _column_types(warehouse, "extra") == [("extra__k", "BIGINT")]
+    assert _column_types(warehouse, "slots") == [("slots", "VARCHAR")]
+    assert query(warehouse, "select id, slots, extra__k from raw_stripe.charges order by id") == [
+        ("ch_1", "[{},{}]", None),
+        ("ch_2", '[{"a":1}]', 1),
+    ]
+
+
 @pytest.mark.parametrize(
     ("relative", "lines", "missing"),
     [

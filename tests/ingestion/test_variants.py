@@ -129,17 +129,33 @@ def test_a_key_held_as_text_takes_numbers_as_their_text():
     assert rows["id"].to_pylist() == ["7"]
 
 
-def test_the_raw_tables_column_types_seed_the_types_and_json_lists_are_not_seeded():
-    columns = {
-        "note": new_column("note", "bigint"),
-        "tags": new_column("tags", "json"),
-        "paid": new_column("paid", "bool"),
-    }
+def test_the_raw_tables_column_types_seed_the_types():
+    columns = {"note": new_column("note", "bigint"), "paid": new_column("paid", "bool")}
     types = ColumnTypes.of_raw_table(columns)
-    rows = types.fit(
-        _rows(note=pa.array(["five"]), tags=pa.array(["x"]), paid=pa.array([True])), CHARGES, "a"
-    )
+    rows = types.fit(_rows(note=pa.array(["five"]), paid=pa.array([True])), CHARGES, "a")
     assert rows["note__v_text"].to_pylist() == ["five"]
-    assert rows["tags"].to_pylist() == ["x"]
-    assert rows.column_names == ["id", "note", "tags", "paid", "note__v_text"]
+    assert rows.column_names == ["id", "note", "paid", "note__v_text"]
     assert ColumnTypes.of_raw_table({}).fit(rows, CHARGES, "a").equals(rows)
+
+
+def _lists(*values: list) -> pa.Table:
+    return _rows(tags=pa.array(values))
+
+
+def test_a_list_column_takes_lists_of_any_items_without_a_variant():
+    """A first chunk of `[]` only is `list<null>` to Arrow: it must not make `["vip"]` a
+    misfit, nor `[]` be one beside lists with items. dlt stores every list as `json`."""
+    types = ColumnTypes()
+    for chunk in (_lists([]), _lists(["vip"]), _lists([{"k": 1}], None), _lists([], [7.5])):
+        rows = types.fit(chunk, CHARGES, "a")
+        assert rows.equals(chunk)
+
+
+def test_a_raw_json_column_takes_any_list_and_sends_other_values_to_its_variant():
+    """DuckDB reads no `x` as JSON: the load would fail, and so would every run after it."""
+    seeded = {"tags": new_column("tags", "json")}
+    rows = ColumnTypes.of_raw_table(seeded).fit(_rows(tags=pa.array(["x", None])), CHARGES, "a")
+    assert rows["tags"].to_pylist() == [None, None]
+    assert rows["tags__v_text"].to_pylist() == ["x", None]
+    lists = _lists(["vip"], [])
+    assert ColumnTypes.of_raw_table(seeded).fit(lists, CHARGES, "a").equals(lists)
