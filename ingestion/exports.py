@@ -61,7 +61,9 @@ class ExportSpec:
     file must have; a header without them fails the whole load. `emails`, `phones` and
     `references` say which columns identify a person, so that an erased person's rows are
     dropped (`ingestion.suppressed_rows`): a reference maps a column to the `system:table` whose
-    key it holds (a deal's contact). A single-column key identifies its own record.
+    key it holds (a deal's contact). A single-column key identifies its own record. `types`
+    holds every column staging reads that is not text: an undeclared JSON key keeps the type
+    Arrow gave it and a later misfit goes to a variant staging never reads (docs/raw-tables.md).
     """
 
     system: str
@@ -196,6 +198,7 @@ EXPORTS: tuple[ExportSpec, ...] = (
             "amount_captured": INTEGER,
             "amount_refunded": INTEGER,
             "created": INTEGER,
+            "refunded": BOOLEAN,
         },
         emails=("billing_details__email", "receipt_email"),
         phones=("billing_details__phone",),

@@ -1,7 +1,7 @@
 """JSONL exports read by Arrow, nested objects flattened to `parent__child` columns.
 
-Lines that cannot be a whole object (not `{…}`), lines where a declared number field holds text
-or another JSON type (found by one regex over all lines), and, when the chunk's braces do not
+Lines that cannot be a whole object (not `{…}`), lines where a declared field holds a JSON type
+its column cannot take (found by one regex over all lines), and, when the chunk's braces do not
 pair up in all, lines whose braces do not pair up (a line cut right after a nested object still
 looks like `{…}`) are checked one by one and quarantined when they are not valid. Braces go
 uncounted in a chunk whose sample looks flat (no object nested in its first lines). Arrow then
@@ -36,6 +36,10 @@ from ingestion.reasons import not_valid, showing
 _BLOCK_LINES = 50_000
 _LEAF_LINES = 256
 _SAMPLE_BYTES = 64 << 10
+_MISFITS = {Kind.INTEGER: r'["tf{\[]', Kind.DECIMAL: r'["tf{\[]', Kind.BOOLEAN: r"[{\[]"}
+"""How a declared field's value starts when it is a JSON type the field's column cannot take: a
+number field's a string, boolean, object or list; a boolean field's an object or list (text and
+numbers such as `"yes"` or `1` are left to the coercion, as CSV text is)."""
 _EXACT_DOUBLE = 2**53
 """Whole doubles up to here are written as integers; a larger one keeps its float notation
 (`1e+20`) rather than spell out digits no line sent."""
@@ -64,9 +68,9 @@ def read_jsonl_file(data: Bytes, spec: ExportSpec, first_line: int = 1) -> Parse
         return ParsedFile(pa.table({}), np.zeros(0, np.int64), 0, quarantine, lines)
     quarantine.add(lines.not_utf8, "not valid UTF-8 text")
     suspect = (lines.first_bytes != ord("{")) | (lines.last_bytes != ord("}"))
-    number_pattern = _number_field_not_a_number(spec)
-    if number_pattern:
-        suspect |= pc.match_substring_regex(lines.text, number_pattern).to_numpy(
+    misfit_pattern = _declared_field_of_another_json_type(spec)
+    if misfit_pattern:
+        suspect |= pc.match_substring_regex(lines.text, misfit_pattern).to_numpy(
             zero_copy_only=False
         )
     _check_suspects(lines, numbers[is_record & suspect], spec, quarantine)
@@ -167,14 +171,17 @@ def _per_line_count(positions: np.ndarray, lines: Lines) -> np.ndarray:
     return np.bincount(owners, minlength=len(lines))
 
 
-def _number_field_not_a_number(spec: ExportSpec) -> str | None:
-    """A regex finding lines where a declared number field holds a string, boolean, object or
-    list: Arrow would fail the whole parse on them, so they are checked one by one first. It
-    may also hit a nested key of the same name; the exact check keeps those lines."""
-    names = [name for name, typed in spec.types.items() if typed.kind in NUMBER_KINDS]
-    if not names:
-        return None
-    return '"(' + "|".join(re.escape(name) for name in names) + r')"\s*:\s*["tf{\[]'
+def _declared_field_of_another_json_type(spec: ExportSpec) -> str | None:
+    """A regex finding lines where a declared field holds a JSON type its column cannot take
+    (`_MISFITS`): Arrow would fail the whole parse on them, or spread an object into
+    `<field>__<child>` columns and leave the field null, so they are checked one by one first.
+    It may also hit a nested key of the same name; the exact check keeps those lines."""
+    names: dict[str, list[str]] = {}
+    for name, typed in spec.types.items():
+        if typed.kind in _MISFITS:
+            names.setdefault(_MISFITS[typed.kind], []).append(re.escape(name))
+    patterns = ['"(' + "|".join(found) + r')"\s*:\s*' + start for start, found in names.items()]
+    return "|".join(patterns) or None
 
 
 def _read_in_blocks(
@@ -448,8 +455,9 @@ def _loaded(text: str, spec: ExportSpec) -> tuple[object, str | None]:
     """The line's value, and why it cannot be parsed with the others: not a JSON object, or a
     declared field holding a JSON type its column cannot take (a number
     field anything but a number, a time field anything but a string: `_parse_options` makes it
-    a text column). A number's value, such as a whole `9.0` for an integer, is left to the
-    coercion, the one rule for every line."""
+    a text column, a boolean field an object or list). A number's value, such as a whole `9.0`
+    for an integer, and a boolean's text or number, such as `"yes"`, are left to the coercion,
+    the one rule for every line."""
     try:
         value = json.loads(text)
     except ValueError as error:
@@ -465,7 +473,7 @@ def _loaded(text: str, spec: ExportSpec) -> tuple[object, str | None]:
         elif typed.kind in (Kind.TIMESTAMP, Kind.DATE):
             fits = isinstance(found, str)
         else:
-            continue
+            fits = not isinstance(found, dict | list)
         if not fits:
             return value, showing(not_valid(name, typed), found)
     return value, None

@@ -358,6 +358,70 @@ def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(l
     ]
 
 
+def _refunded_columns(warehouse: Path) -> list[tuple[str, str]]:
+    return query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns where table_schema ="
+        " 'raw_stripe' and table_name = 'charges' and starts_with(column_name, 'refunded')",
+    )
+
+
+def test_a_later_charge_whose_refunded_is_no_boolean_is_rejected_with_its_reason(
+    landing, warehouse
+):
+    """Staging reads `refunded` (`is_refunded`), so it is declared: a later file's value that no
+    boolean reads is a rejected line with its reason, not a `refunded__v_text` variant that
+    would leave `is_refunded` null unnoticed. JSON booleans load as before, and the column
+    keeps the boolean type Arrow gave it."""
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1", refunded="true"))
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, refunded from raw_stripe.charges") == [("ch_1", True)]
+    assert _refunded_columns(warehouse) == [("refunded", "BOOLEAN")]
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        charge("ch_2", refunded='"maybe"'),
+        charge("ch_3", refunded='{"at": 1}'),
+        charge("ch_4", refunded="2"),
+        charge("ch_5", refunded="false"),
+    )
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (4, 1, 3)
+    assert query(warehouse, "select id, refunded from raw_stripe.charges order by id") == [
+        ("ch_1", True),
+        ("ch_5", False),
+    ]
+    assert query(warehouse, "select source_line, reason from raw_stripe._rejects order by 1") == [
+        (1, "refunded: not a valid boolean: 'maybe'"),
+        (2, "refunded: not a valid boolean: {'at': 1}"),
+        (3, "refunded: not a valid boolean: '2'"),
+    ]
+    assert _refunded_columns(warehouse) == [("refunded", "BOOLEAN")]
+
+
+def test_a_later_charge_whose_refunded_is_boolean_text_loads_as_that_boolean(landing, warehouse):
+    """The declared column reads text as the coercion reads every boolean (HubSpot's too):
+    `true`, `1`, `yes` and their opposites, in any case."""
+    write(landing, "stripe/charges_20261101.jsonl", charge("ch_1", refunded="true"))
+    load_all(landing, warehouse, ["stripe"])
+    write(
+        landing,
+        "stripe/charges_20261102.jsonl",
+        charge("ch_2", refunded='"yes"'),
+        charge("ch_3", refunded='"true"'),
+        charge("ch_4", refunded='"False"'),
+    )
+    (summary,) = load_all(landing, warehouse, ["stripe"])
+    assert (summary.rows_loaded, summary.rows_rejected) == (3, 0)
+    assert query(warehouse, "select id, refunded from raw_stripe.charges order by id") == [
+        ("ch_1", True),
+        ("ch_2", True),
+        ("ch_3", True),
+        ("ch_4", False),
+    ]
+    assert _refunded_columns(warehouse) == [("refunded", "BOOLEAN")]
+
+
 def test_an_undeclared_key_of_two_json_types_in_one_file_loads_every_line_as_text(
     landing, warehouse
 ):
