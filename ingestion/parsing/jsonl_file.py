@@ -13,7 +13,10 @@ quarantined and its valid ones parsed in groups that agree on each key's JSON ty
 are never quarantined for what other lines hold: a key whose JSON type differs between lines (a
 number on one, text on another) loads as text (docs/raw-tables.md). A string loads as the text the
 line sent: Arrow would take ISO 8601 text for a time wherever a whole parse holds nothing else, so
-`_read_json` reads such keys again as text.
+`_read_json` reads such keys again as text. A list to pivot (`spec.pivot_lists`) is parsed as a
+list of `{name: text, values: [text]}`, so a line holding any other shape fails the parse and is
+found as above; a null entry or one without a name parses, and its line is quarantined after the
+parse by one vectorized check.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ numbers such as `"yes"` or `1` are left to the coercion, as CSV text is)."""
 _EXACT_DOUBLE = 2**53
 """Whole doubles up to here are written as integers; a larger one keeps its float notation
 (`1e+20`) rather than spell out digits no line sent."""
+_NAME_VALUES = pa.list_(pa.struct([("name", pa.string()), ("values", pa.list_(pa.string()))]))
+"""The one type a list to pivot is parsed as: the Lead Ads `field_data` shape."""
 
 
 def read_first_object(data: bytes) -> dict[str, object] | None:
@@ -85,6 +90,7 @@ def read_jsonl_file(data: Bytes, spec: ExportSpec, first_line: int = 1) -> Parse
     if table is None:
         candidates = numbers[is_record & ~np.isin(numbers, list(quarantine.reasons))]
         table, candidates = _read_in_blocks(lines, candidates, spec, quarantine)
+    table, candidates = _without_unnamed_entries(table, candidates, lines, spec, quarantine)
     return ParsedFile(flatten(table, spec), candidates, rows_read, quarantine, lines)
 
 
@@ -96,6 +102,32 @@ def _check_suspects(
         reason = _invalid_reason(lines.raw(number), spec)
         if reason:
             quarantine.add([number], reason)
+
+
+def _without_unnamed_entries(
+    table: pa.Table,
+    candidates: np.ndarray,
+    lines: Lines,
+    spec: ExportSpec,
+    quarantine: Quarantine,
+) -> tuple[pa.Table, np.ndarray]:
+    """The table without the rows whose list to pivot holds a null entry or an entry without a
+    name: the explicit type lets them through the parse, and no column could take their answer.
+    Only those lines are checked one by one, for their reason."""
+    unnamed = np.zeros(table.num_rows, dtype=bool)
+    for name in spec.pivot_lists:
+        if name not in table.column_names or not pa.types.is_list(table[name].type):
+            continue
+        column = table[name].combine_chunks()
+        entry_names = pc.struct_field(pc.list_flatten(column), "name")
+        missing = pc.or_kleene(pc.is_null(entry_names), pc.equal(entry_names, ""))
+        owners = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+        unnamed[owners[missing.to_numpy(zero_copy_only=False)]] = True
+    if not unnamed.any():
+        return table, candidates
+    _check_suspects(lines, candidates[unnamed], spec, quarantine)
+    keep = ~np.isin(candidates, list(quarantine.reasons))
+    return table.filter(pa.array(keep)), candidates[keep]
 
 
 def _parse_all(
@@ -418,14 +450,17 @@ def _times_as_text(data_type: pa.DataType) -> pa.DataType:
 
 
 def _parse_options(spec: ExportSpec) -> pa_json.ParseOptions:
-    """Time columns stay text for the typed conversion: Arrow would guess timestamps itself."""
-    text_columns = [
+    """Time columns stay text for the typed conversion: Arrow would guess timestamps itself.
+    Lists to pivot take `_NAME_VALUES`, so a line of another shape fails the parse rather than
+    give the column a type `pivot_name_values` cannot read."""
+    explicit = [
         pa.field(name, pa.string())
         for name, typed in spec.types.items()
         if typed.kind in (Kind.TIMESTAMP, Kind.DATE)
     ]
+    explicit += [pa.field(name, _NAME_VALUES) for name in spec.pivot_lists]
     return pa_json.ParseOptions(
-        explicit_schema=pa.schema(text_columns), unexpected_field_behavior="infer"
+        explicit_schema=pa.schema(explicit), unexpected_field_behavior="infer"
     )
 
 
@@ -452,12 +487,12 @@ def _invalid_reason(text: str, spec: ExportSpec) -> str | None:
 
 
 def _loaded(text: str, spec: ExportSpec) -> tuple[object, str | None]:
-    """The line's value, and why it cannot be parsed with the others: not a JSON object, or a
+    """The line's value, and why it cannot be parsed with the others: not a JSON object, a
     declared field holding a JSON type its column cannot take (a number
     field anything but a number, a time field anything but a string: `_parse_options` makes it
-    a text column, a boolean field an object or list). A number's value, such as a whole `9.0`
-    for an integer, and a boolean's text or number, such as `"yes"`, are left to the coercion,
-    the one rule for every line."""
+    a text column, a boolean field an object or list), or a list to pivot that is not a list of
+    `{name, values}`. A number's value, such as a whole `9.0` for an integer, and a boolean's
+    text or number, such as `"yes"`, are left to the coercion, the one rule for every line."""
     try:
         value = json.loads(text)
     except ValueError as error:
@@ -476,7 +511,35 @@ def _loaded(text: str, spec: ExportSpec) -> tuple[object, str | None]:
             fits = not isinstance(found, dict | list)
         if not fits:
             return value, showing(not_valid(name, typed), found)
+    for name in spec.pivot_lists:
+        problem = _name_values_problem(value.get(name))
+        if problem:
+            return value, f"{name}: {problem}"
     return value, None
+
+
+def _name_values_problem(found: object) -> str | None:
+    """What keeps `found` from being a Lead Ads list of `{name, values}`, or None. An entry
+    without values, or with null or `[]`, is an answer left out. Meta sends `values` as a list
+    of text, even for one answer: a bare string is no list, so its line is not guessed at."""
+    if found is None:
+        return None
+    if not isinstance(found, list):
+        return showing("not a list of {name, values} objects", found)
+    for entry in found:
+        if not isinstance(entry, dict):
+            return showing("an entry is not a {name, values} object", entry)
+        name = entry.get("name")
+        if name is None or name == "":
+            return showing("an entry has no name", entry)
+        if not isinstance(name, str):
+            return showing("an entry's name is not text", name)
+        values = entry.get("values")
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(item, str | None) for item in values):
+            return showing(f"the values of {name!r} are not a list of text", values)
+    return None
 
 
 def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
@@ -493,10 +556,7 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     table = table.rename_columns(renamed)
     for name in spec.pivot_lists:
         if name in table.column_names and pa.types.is_list(table[name].type):
-            if pa.types.is_null(table[name].type.value_type):
-                table = table.drop_columns([name])
-            else:
-                table = pivot_name_values(table, name)
+            table = pivot_name_values(table, name)
     for index, column in enumerate(table.columns):
         if pa.types.is_null(column.type):
             table = table.set_column(index, table.column_names[index], column.cast(pa.string()))

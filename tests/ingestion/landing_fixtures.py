@@ -116,13 +116,15 @@ def activity(email: str, action: str = "sent") -> str:
     )
 
 
-def lead(lead_id: str) -> str:
+def lead(lead_id: str, field_data: str | None = None) -> str:
+    answers = field_data or (
+        f'[{{"name": "full_name", "values": ["An Nguyen"]}},'
+        f' {{"name": "email", "values": ["lead{lead_id}@gmail.com"]}}]'
+    )
     return (
         f'{{"id": "{lead_id}", "created_time": "2026-03-04T09:12:33+0000", "ad_id": "3",'
         f' "ad_name": "a", "adset_id": "2", "adset_name": "s", "campaign_id": "1",'
-        f' "campaign_name": "c", "form_id": "9", "platform": "fb", "field_data":'
-        f' [{{"name": "full_name", "values": ["An Nguyen"]}},'
-        f' {{"name": "email", "values": ["lead{lead_id}@gmail.com"]}}]}}'
+        f' "campaign_name": "c", "form_id": "9", "platform": "fb", "field_data": {answers}}}'
     )
 
 

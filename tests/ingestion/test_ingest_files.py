@@ -340,6 +340,34 @@ def test_malformed_row_is_quarantined_with_line_text_and_reason(
     assert loaded == [(rows, rows - 1, 1)]
 
 
+def test_a_malformed_field_data_line_is_rejected_and_the_others_keep_their_answers(
+    landing, warehouse
+):
+    """A `field_data` that is not a list of named `{name, values}` entries rejects its own line
+    only; an entry without values is an answer left out (docs/raw-tables.md "Lists")."""
+    lines = [
+        lead("1"),
+        lead("2", '[{"name": "email"}]'),
+        lead("3", '[{"name": "email", "values": "x@y.z"}]'),
+        lead("4", '[{"values": ["x@y.z"]}]'),
+        lead("5", '"email=x@y.z"'),
+        lead("6"),
+    ]
+    write(landing, "facebook_ads/leads_20261101.jsonl", *lines)
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (6, 3, 3)
+    assert query(
+        warehouse, "select source_line, raw_text, reason from raw_facebook_ads._rejects order by 1"
+    ) == [
+        (3, lines[2], "field_data: the values of 'email' are not a list of text: 'x@y.z'"),
+        (4, lines[3], "field_data: an entry has no name: {'values': ['x@y.z']}"),
+        (5, lines[4], "field_data: not a list of {name, values} objects: 'email=x@y.z'"),
+    ]
+    assert query(
+        warehouse, "select id, field_data__email from raw_facebook_ads.leads order by id"
+    ) == [("1", "lead1@gmail.com"), ("2", None), ("6", "lead6@gmail.com")]
+
+
 def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(landing, warehouse):
     """JSON values keep their JSON type (docs/raw-tables.md): `"9"` is no integer, whether the
     parser's check finds it by its key or the key is spelled with an escape, which hides it from

@@ -407,6 +407,78 @@ def test_answer_lists_empty_on_every_line_give_no_answer_columns():
     assert table.column_names == ["created_time", "id"]
 
 
+def _lead(index: int, field_data: str) -> str:
+    return (
+        f'{{"id": "{index}", "created_time": "2026-03-04T09:12:33+0000",'
+        f' "field_data": {field_data}}}\n'
+    )
+
+
+_EMAIL = '[{"name": "email", "values": ["a@b.c"]}]'
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["with_valid_neighbours", "alone"])
+@pytest.mark.parametrize(
+    ("field_data", "reason"),
+    [
+        ('"email=a@b.c"', "not a list of {name, values} objects: 'email=a@b.c'"),
+        (
+            '{"name": "email", "values": ["a@b.c"]}',
+            "not a list of {name, values} objects: {'name': 'email', 'values': ['a@b.c']}",
+        ),
+        ('["email"]', "an entry is not a {name, values} object: 'email'"),
+        ("[null]", "an entry is not a {name, values} object"),
+        ("[{}]", "an entry has no name: {}"),
+        ('[{"values": ["a@b.c"]}]', "an entry has no name: {'values': ['a@b.c']}"),
+        (
+            '[{"name": null, "values": ["a@b.c"]}]',
+            "an entry has no name: {'name': None, 'values': ['a@b.c']}",
+        ),
+        (
+            '[{"name": "", "values": ["a@b.c"]}]',
+            "an entry has no name: {'name': '', 'values': ['a@b.c']}",
+        ),
+        ('[{"name": 7, "values": ["a@b.c"]}]', "an entry's name is not text: 7"),
+        (
+            '[{"name": "email", "values": "a@b.c"}]',
+            "the values of 'email' are not a list of text: 'a@b.c'",
+        ),
+        ('[{"name": "email", "values": 5}]', "the values of 'email' are not a list of text: 5"),
+        (
+            '[{"name": "email", "values": [5]}]',
+            "the values of 'email' are not a list of text: [5]",
+        ),
+    ],
+)
+def test_field_data_not_a_list_of_named_entries_quarantines_its_line_alone_naming_field_data(
+    field_data: str, reason: str, alone: bool
+):
+    """Meta sends `values` as a list of text even for one answer: a bare string is malformed."""
+    if alone:
+        parsed = read_jsonl_file(_lead(1, field_data).encode(), LEADS)
+        assert parsed.quarantine.reasons == {1: f"field_data: {reason}"}
+        assert parsed.table.num_rows == 0
+        return
+    text = _lead(1, _EMAIL) + _lead(2, field_data) + _lead(3, _EMAIL)
+    parsed = read_jsonl_file(text.encode(), LEADS)
+    assert parsed.quarantine.reasons == {2: f"field_data: {reason}"}
+    assert parsed.line_numbers.tolist() == [1, 3]
+    assert parsed.table.column("field_data__email").to_pylist() == ["a@b.c", "a@b.c"]
+    assert _reconciles(parsed)
+
+
+def test_an_entry_without_values_is_an_answer_left_out_even_where_no_line_sends_values():
+    """No `values` anywhere in the chunk once left Arrow no list to take the first value of."""
+    text = (
+        _lead(1, '[{"name": "email"}]')
+        + _lead(2, '[{"name": "email", "values": null}]')
+        + _lead(3, "null")
+    )
+    parsed = read_jsonl_file(text.encode(), LEADS)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.table.column("field_data__email").to_pylist() == [None] * 3
+
+
 def test_lines_of_interleaved_json_types_in_one_block_keep_their_line_order(
     monkeypatch: pytest.MonkeyPatch,
 ):
