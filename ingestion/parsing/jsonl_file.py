@@ -16,7 +16,7 @@ line sent: Arrow would take ISO 8601 text for a time wherever a whole parse hold
 `_read_json` reads such keys again as text. A list to pivot (`spec.pivot_lists`) is parsed as a
 list of `{name: text, values: [text]}`, so a line holding any other shape fails the parse and is
 found as above; a null entry or one without a name parses, and its line is quarantined after the
-parse by one vectorized check.
+parse by one vectorized check. An entry's other keys are dropped after each parse.
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ def _read_json(source: pa.Buffer, spec: ExportSpec) -> pa.Table:
     guess in JSON, so the keys it made one for are read again alone, with the type found and
     every time inside it (in an object, in a list) text: half a parse, the other keys skipped.
     A parse that guessed no time, the usual one, costs no more."""
-    table = pa_json.read_json(source, parse_options=_parse_options(spec))
+    table = _only_name_values(pa_json.read_json(source, parse_options=_parse_options(spec)), spec)
     guessed = [
         field.with_type(_times_as_text(field.type))
         for field in table.schema
@@ -434,6 +434,17 @@ def _read_json(source: pa.Buffer, spec: ExportSpec) -> pa.Table:
     for field in guessed:
         index = table.schema.get_field_index(field.name)
         table = table.set_column(index, field, texts[field.name])
+    return table
+
+
+def _only_name_values(table: pa.Table, spec: ExportSpec) -> pa.Table:
+    """The lists to pivot as `_NAME_VALUES`: Arrow adds any other key of an entry (`"id": 7`)
+    to the explicit type, so lines of other such keys, or of another type under one, would
+    not join as one column and every line's list would become text."""
+    for name in spec.pivot_lists:
+        if name in table.column_names and table.schema.field(name).type != _NAME_VALUES:
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, table[name].cast(_NAME_VALUES))
     return table
 
 
@@ -590,7 +601,10 @@ def _flatten_structs(table: pa.Table) -> pa.Table:
 
 def pivot_name_values(table: pa.Table, name: str) -> pa.Table:
     """A Lead Ads style list of `{name, values}` becomes columns `<list>__<entry name>` holding
-    each entry's first value; the list column itself is dropped."""
+    each entry's first value; the list column itself is dropped. Names that snake_case alike
+    (`Email`, `email`) are one question, so one column, as dlt could take no two of one name;
+    a line answering it twice keeps its first entry, as an entry keeps its first value
+    (`owners` ascends, so that entry is where the line's row number first appears)."""
     column = table[name].combine_chunks()
     entries = pc.list_flatten(column)
     owners = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
@@ -602,10 +616,17 @@ def pivot_name_values(table: pa.Table, name: str) -> pa.Table:
     )
     entry_names = entries.field("name")
     table = table.drop_columns([name])
+    spellings: dict[str, list[str]] = {}
     for entry in pc.unique(entry_names).drop_null().to_pylist():
-        chosen = pc.equal(entry_names, entry).fill_null(False).to_numpy(zero_copy_only=False)
+        spellings.setdefault(f"{name}__{snake_case(entry)}", []).append(entry)
+    for column_name, names in spellings.items():
+        chosen = pc.is_in(entry_names, pa.array(names, pa.string()))
+        chosen = chosen.fill_null(False).to_numpy(zero_copy_only=False)
+        rows = owners[chosen]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
         positions = np.full(table.num_rows, -1, dtype=np.int64)
-        positions[owners[chosen]] = first_of_entry[chosen]
+        positions[rows[first]] = first_of_entry[chosen][first]
         index = pa.array(positions, mask=positions < 0)
-        table = table.append_column(f"{name}__{snake_case(entry)}", first_values.take(index))
+        table = table.append_column(column_name, first_values.take(index))
     return table

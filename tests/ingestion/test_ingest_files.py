@@ -368,6 +368,43 @@ def test_a_malformed_field_data_line_is_rejected_and_the_others_keep_their_answe
     ) == [("1", "lead1@gmail.com"), ("2", None), ("6", "lead6@gmail.com")]
 
 
+def test_answer_names_spelled_two_ways_load_as_one_column_the_first_entry_winning(
+    landing, warehouse
+):
+    """`"Email"` and `"email"` are one question (docs/raw-tables.md "Lists"); a line answering
+    it twice keeps its first entry's answer."""
+    write(
+        landing,
+        "facebook_ads/leads_20261101.jsonl",
+        lead("1", '[{"name": "Email", "values": ["a@x.y"]}]'),
+        lead("2", '[{"name": "email", "values": ["b@x.y"]}, {"name": "Email", "values": ["c"]}]'),
+        lead("3", '[{"name": "Phone Number", "values": ["0912"]}]'),
+        lead("4", '[{"name": "phone_number", "values": ["0913"]}]'),
+    )
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (4, 4, 0)
+    assert query(
+        warehouse,
+        "select id, field_data__email, field_data__phone_number"
+        " from raw_facebook_ads.leads order by id",
+    ) == [("1", "a@x.y", None), ("2", "b@x.y", None), ("3", None, "0912"), ("4", None, "0913")]
+
+
+def test_keys_of_an_answer_entry_besides_name_and_values_reject_no_line(landing, warehouse):
+    write(
+        landing,
+        "facebook_ads/leads_20261101.jsonl",
+        lead("1", '[{"name": "email", "values": ["a@x.y"], "id": 7}]'),
+        lead("2", '[{"name": "email", "values": ["b@x.y"], "id": "x"}]'),
+        lead("3"),
+    )
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (3, 3, 0)
+    assert query(
+        warehouse, "select id, field_data__email from raw_facebook_ads.leads order by id"
+    ) == [("1", "a@x.y"), ("2", "b@x.y"), ("3", "lead3@gmail.com")]
+
+
 def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(landing, warehouse):
     """JSON values keep their JSON type (docs/raw-tables.md): `"9"` is no integer, whether the
     parser's check finds it by its key or the key is spelled with an escape, which hides it from

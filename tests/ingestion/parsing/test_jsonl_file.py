@@ -479,6 +479,66 @@ def test_an_entry_without_values_is_an_answer_left_out_even_where_no_line_sends_
     assert parsed.table.column("field_data__email").to_pylist() == [None] * 3
 
 
+def test_answer_names_that_snake_case_alike_fill_one_column():
+    """`"Email"` and `"email"`, `"Phone Number"` and `"phone_number"` are one question."""
+    text = (
+        _lead(1, '[{"name": "Email", "values": ["a@b.c"]}]')
+        + _lead(2, '[{"name": "email", "values": ["d@e.f"]}]')
+        + _lead(3, '[{"name": "Phone Number", "values": ["0912"]}]')
+        + _lead(4, '[{"name": "phone_number", "values": ["0913"]}]')
+    )
+    table = read_jsonl_file(text.encode(), LEADS).table
+    assert table.column_names == [
+        "created_time",
+        "id",
+        "field_data__email",
+        "field_data__phone_number",
+    ]
+    assert table.column("field_data__email").to_pylist() == ["a@b.c", "d@e.f", None, None]
+    assert table.column("field_data__phone_number").to_pylist() == [None, None, "0912", "0913"]
+
+
+@pytest.mark.parametrize(
+    ("field_data", "answer"),
+    [
+        ('{"name": "email", "values": ["a@b.c"]}, {"name": "email", "values": ["d@e.f"]}', "a@b.c"),
+        ('{"name": "Email", "values": ["a@b.c"]}, {"name": "email", "values": ["d@e.f"]}', "a@b.c"),
+        (
+            '{"name": "email", "values": ["a@b.c"]}, {"name": "x", "values": ["1"]},'
+            ' {"name": "EMAIL", "values": ["d@e.f"]}',
+            "a@b.c",
+        ),
+        ('{"name": "email"}, {"name": "email", "values": ["d@e.f"]}', None),
+    ],
+    ids=["same_name", "two_spellings", "apart", "first_left_out"],
+)
+def test_an_answer_sent_twice_in_a_line_is_its_first_entrys(field_data: str, answer: str | None):
+    """As an entry's answer is its first value, a column's answer is its first entry's, even
+    when that entry left the answer out."""
+    text = _lead(1, f"[{field_data}]") + _lead(2, '[{"name": "email", "values": ["g@h.i"]}]')
+    parsed = read_jsonl_file(text.encode(), LEADS)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.table.column("field_data__email").to_pylist() == [answer, "g@h.i"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "other"),
+    [('"id": 7', '"id": "x"'), ('"id": {"n": 7}', '"id": 7')],
+    ids=["number_then_text", "object_then_number"],
+)
+def test_keys_of_an_answer_entry_besides_name_and_values_are_ignored(extra: str, other: str):
+    """Meta sends none; a line holding one must not cost the other lines their answers."""
+    text = (
+        _lead(1, f'[{{"name": "email", "values": ["a@b.c"], {extra}}}]')
+        + _lead(2, f'[{{"name": "email", "values": ["d@e.f"], {other}}}]')
+        + _lead(3, _EMAIL)
+    )
+    parsed = read_jsonl_file(text.encode(), LEADS)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.table.column_names == ["created_time", "id", "field_data__email"]
+    assert parsed.table.column("field_data__email").to_pylist() == ["a@b.c", "d@e.f", "a@b.c"]
+
+
 def test_lines_of_interleaved_json_types_in_one_block_keep_their_line_order(
     monkeypatch: pytest.MonkeyPatch,
 ):
