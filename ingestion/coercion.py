@@ -51,8 +51,8 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
         problems.append((missing, shown, f"{name}: key is missing"))
     for name in spec.pivot_lists:
         if name in table.column_names and is_text(table[name].type):
-            table, bad = _pivot_json_text(table, name)
-            problems.append((bad, table[name].combine_chunks(), f"{name}: not a JSON list"))
+            table, found = _pivot_json_text(table, name)
+            problems += found
     rejected = np.zeros(table.num_rows, dtype=bool)
     for bad, original, reason in problems:
         for row in np.nonzero(bad & ~rejected)[0].tolist():
@@ -134,9 +134,15 @@ def _convert_boolean(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_in(lowered, pa.array(_FALSE)), False, truth)
 
 
-def _pivot_json_text(table: pa.Table, name: str) -> tuple[pa.Table, np.ndarray]:
+def _pivot_json_text(
+    table: pa.Table, name: str
+) -> tuple[pa.Table, list[tuple[np.ndarray, pa.Array, str]]]:
     """A JSON list of `{action_type, value}` in a CSV field (Facebook `actions`) becomes
-    `<name>__<action_type>` number columns; the text is kept as it came."""
+    `<name>__<action_type>` number columns; the text is kept as it came. Action types that
+    snake_case alike are one column, as dlt could take no two of one name; a line sending one
+    twice keeps its first entry, as Lead Ads answers do (`owners` ascends, so that entry is
+    where the line's row number first appears). A type that snake_cases to nothing (`!!`)
+    could name no column: its line is rejected, as a Lead Ads answer without a name."""
     text = pc.utf8_trim_whitespace(table[name].combine_chunks())
     text = pc.if_else(pc.or_kleene(pc.is_null(text), pc.equal(text, "")), "[]", text)
     wrapped = pc.binary_join_element_wise('{"v":', text, "}\n", "")
@@ -147,19 +153,31 @@ def _pivot_json_text(table: pa.Table, name: str) -> tuple[pa.Table, np.ndarray]:
             raise ValueError("rows and lists do not pair up")
     except (pa.ArrowInvalid, ValueError):
         lists, bad = _parse_json_lists_one_by_one(text)
+    problems = [(bad, table[name].combine_chunks(), f"{name}: not a JSON list")]
     entries = pc.list_flatten(lists)
     if len(entries) == 0 or not pa.types.is_struct(entries.type):
-        return table, bad
+        return table, problems
     owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     kinds = pc.cast(entries.field("action_type"), pa.string())
     values = pc.cast(pc.cast(entries.field("value"), pa.string()), pa.float64(), safe=False)
+    alike: dict[str, list[str]] = {}
     for kind in pc.unique(kinds).drop_null().to_pylist():
-        chosen = pc.equal(kinds, kind).fill_null(False).to_numpy(zero_copy_only=False)
+        alike.setdefault(snake_case(kind), []).append(kind)
+    for snake_cased, spellings in alike.items():
+        chosen = pc.is_in(kinds, pa.array(spellings, pa.string()))
+        chosen = chosen.fill_null(False).to_numpy(zero_copy_only=False)
+        rows = owners[chosen]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
         positions = np.full(table.num_rows, -1, dtype=np.int64)
-        positions[owners[chosen]] = np.nonzero(chosen)[0]
-        column = values.take(pa.array(positions, mask=positions < 0))
-        table = table.append_column(f"{name}__{snake_case(kind)}", column)
-    return table, bad
+        positions[rows[first]] = np.nonzero(chosen)[0][first]
+        index = pa.array(positions, mask=positions < 0)
+        if snake_cased:
+            table = table.append_column(f"{name}__{snake_cased}", values.take(index))
+        else:
+            reason = f"{name}: an entry's action_type has no a-z or 0-9 to name a column"
+            problems.append((positions >= 0, kinds.take(index), reason))
+    return table, problems
 
 
 def _parse_json_lists_one_by_one(text: pa.Array) -> tuple[pa.Array, np.ndarray]:

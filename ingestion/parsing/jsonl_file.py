@@ -15,8 +15,9 @@ number on one, text on another) loads as text (docs/raw-tables.md). A string loa
 line sent: Arrow would take ISO 8601 text for a time wherever a whole parse holds nothing else, so
 `_read_json` reads such keys again as text. A list to pivot (`spec.pivot_lists`) is parsed as a
 list of `{name: text, values: [text]}`, so a line holding any other shape fails the parse and is
-found as above; a null entry or one without a name parses, and its line is quarantined after the
-parse by one vectorized check. An entry's other keys are dropped after each parse.
+found as above; a null entry, one without a name or one whose name snake_cases to nothing parses,
+and its line is quarantined after the parse by one vectorized check. An entry's other keys are
+dropped after each parse.
 """
 
 from __future__ import annotations
@@ -112,15 +113,20 @@ def _without_unnamed_entries(
     quarantine: Quarantine,
 ) -> tuple[pa.Table, np.ndarray]:
     """The table without the rows whose list to pivot holds a null entry or an entry without a
-    name: the explicit type lets them through the parse, and no column could take their answer.
-    Only those lines are checked one by one, for their reason."""
+    name, or whose name snake_cases to nothing (`!!`): the explicit type lets them through the
+    parse, and no column could take their answer. Only those lines are checked one by one, for
+    their reason."""
     unnamed = np.zeros(table.num_rows, dtype=bool)
     for name in spec.pivot_lists:
         if name not in table.column_names or not pa.types.is_list(table[name].type):
             continue
         column = table[name].combine_chunks()
         entry_names = pc.struct_field(pc.list_flatten(column), "name")
-        missing = pc.or_kleene(pc.is_null(entry_names), pc.equal(entry_names, ""))
+        missing = pc.is_null(entry_names)
+        spellings = pc.unique(entry_names).drop_null().to_pylist()
+        nameless = [entry for entry in spellings if not snake_case(entry)]
+        if nameless:
+            missing = pc.or_kleene(missing, pc.is_in(entry_names, pa.array(nameless, pa.string())))
         owners = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
         unnamed[owners[missing.to_numpy(zero_copy_only=False)]] = True
     if not unnamed.any():
@@ -545,6 +551,8 @@ def _name_values_problem(found: object) -> str | None:
             return showing("an entry has no name", entry)
         if not isinstance(name, str):
             return showing("an entry's name is not text", name)
+        if not snake_case(name):
+            return showing("an entry's name has no a-z or 0-9 to name a column", name)
         values = entry.get("values")
         if values is None:
             continue

@@ -83,6 +83,14 @@ def insight(ad_id: str, spend: str = "12.34", actions: str = "") -> str:
     )
 
 
+def actions(*entries: tuple[str, str]) -> str:
+    """An insights `actions` field: Meta's JSON list of `{action_type, value}`, CSV-quoted."""
+    listed = ",".join(
+        f'{{""action_type"":""{kind}"",""value"":""{value}""}}' for kind, value in entries
+    )
+    return f'"[{listed}]"'
+
+
 def campaign_day(campaign_id: str, cost: str = "12340000") -> str:
     return (
         f'"2026-03-04","1234567890","USD","{campaign_id}","Search VN","SEARCH","1000","12",'

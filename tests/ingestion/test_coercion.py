@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from ingestion.coercion import coerce
 from ingestion.exports import spec_for
@@ -83,3 +85,71 @@ def test_json_strings_in_a_number_column_are_rejected_where_csv_text_converts():
         2: "amount: not a valid integer: '9'",
         3: "amount: not a valid integer: ''",
     }
+
+
+def _insights(actions: list[str]) -> ParsedFile:
+    """Insights rows with their key, each holding one `actions` text."""
+    rows = len(actions)
+    return _parsed(
+        {
+            "campaign_id": ["1"] * rows,
+            "adset_id": ["2"] * rows,
+            "ad_id": [str(row) for row in range(rows)],
+            "date_start": ["2026-03-04"] * rows,
+            "actions": actions,
+        }
+    )
+
+
+def _actions(*entries: tuple[str, str]) -> str:
+    return json.dumps([{"action_type": kind, "value": value} for kind, value in entries])
+
+
+@pytest.mark.parametrize("bad_neighbour", [False, True], ids=["all_valid", "beside_a_bad_line"])
+def test_action_types_that_snake_case_alike_fill_one_column_the_first_entry_winning(
+    bad_neighbour: bool,
+):
+    """`offsite_conversion.fb_pixel_purchase` and `offsite_conversion_fb_pixel_purchase`, or
+    `Lead` and `lead`, once made two columns of one name, which dlt's extract refused. A line
+    sending one twice keeps its first entry, as a Lead Ads answer does."""
+    parsed = _insights(
+        [
+            _actions(("offsite_conversion.fb_pixel_purchase", "3")),
+            _actions(("offsite_conversion_fb_pixel_purchase", "4")),
+            _actions(("lead", "1"), ("Lead", "2")),
+            _actions(("lead", "5"), ("link_click", "9"), ("lead", "6")),
+        ]
+        + (["not json"] if bad_neighbour else [])
+    )
+    table = coerce(parsed, spec_for("facebook_ads", "insights"))
+    pivoted = [name for name in table.column_names if name.startswith("actions__")]
+    assert pivoted == [
+        "actions__offsite_conversion_fb_pixel_purchase",
+        "actions__lead",
+        "actions__link_click",
+    ]
+    assert table.column(pivoted[0]).to_pylist() == [3.0, 4.0, None, None]
+    assert table.column("actions__lead").to_pylist() == [None, None, 1.0, 5.0]
+    assert table.column("actions__link_click").to_pylist() == [None, None, None, 9.0]
+    assert list(parsed.quarantine.reasons) == ([6] if bad_neighbour else [])
+
+
+@pytest.mark.parametrize("bad_neighbour", [False, True], ids=["all_valid", "beside_a_bad_line"])
+@pytest.mark.parametrize("kind", ["!!", "", " "])
+def test_an_action_type_that_snake_cases_to_nothing_rejects_its_line_naming_it(
+    kind: str, bad_neighbour: bool
+):
+    """Such a type could name no column but `actions__`, which dlt read as `actions` itself."""
+    parsed = _insights(
+        [_actions(("lead", "1")), _actions(("lead", "2"), (kind, "3"), ("%", "4"))]
+        + (["not json"] if bad_neighbour else [])
+    )
+    table = coerce(parsed, spec_for("facebook_ads", "insights"))
+    assert [name for name in table.column_names if name.startswith("actions__")] == [
+        "actions__lead"
+    ]
+    assert table.column("actions__lead").to_pylist() == [1.0]
+    assert parsed.quarantine.reasons[3] == (
+        f"actions: an entry's action_type has no a-z or 0-9 to name a column: {kind!r}"
+    )
+    assert sorted(parsed.quarantine.reasons) == ([3, 4] if bad_neighbour else [3])

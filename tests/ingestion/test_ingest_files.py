@@ -19,6 +19,7 @@ from landing_fixtures import (
     SUBSCRIBED_HEADER,
     TRANSACTIONS_HEADER,
     UNSUBSCRIBED_HEADER,
+    actions,
     activity,
     campaign_day,
     charge,
@@ -403,6 +404,79 @@ def test_keys_of_an_answer_entry_besides_name_and_values_reject_no_line(landing,
     assert query(
         warehouse, "select id, field_data__email from raw_facebook_ads.leads order by id"
     ) == [("1", "a@x.y"), ("2", "b@x.y"), ("3", "lead3@gmail.com")]
+
+
+def test_action_types_spelled_two_ways_load_as_one_column_the_first_entry_winning(
+    landing, warehouse
+):
+    """Two spellings of one action type once made two columns of one name, and dlt's extract
+    failed the run (docs/raw-tables.md "Lists")."""
+    purchase = "offsite_conversion.fb_pixel_purchase"
+    write(
+        landing,
+        "facebook_ads/insights_20261101.csv",
+        INSIGHTS_HEADER,
+        insight("1", actions=actions((purchase, "3"))),
+        insight("2", actions=actions(("offsite_conversion_fb_pixel_purchase", "4"))),
+        insight("3", actions=actions(("Lead", "1"), ("link_click", "9"), ("lead", "2"))),
+    )
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (3, 3, 0)
+    assert query(
+        warehouse,
+        "select ad_id, actions__offsite_conversion_fb_pixel_purchase, actions__lead"
+        " from raw_facebook_ads.insights order by ad_id",
+    ) == [("1", 3.0, None), ("2", 4.0, None), ("3", None, 1.0)]
+
+
+def test_a_name_without_a_z_or_0_9_rejects_its_line_naming_the_list_and_the_name(
+    landing, warehouse
+):
+    """An action type or a Lead Ads answer name such as `!!` could name no column but
+    `actions__` or `field_data__`: dlt read the first as `actions` and failed the run, and
+    stored the second's answer as a `field_data` column."""
+    insights = [
+        INSIGHTS_HEADER,
+        insight("1", actions=actions(("lead", "1"))),
+        insight("2", actions=actions(("lead", "2"), ("!!", "3"))),
+        insight("3", actions=actions(("", "4"))),
+    ]
+    leads = [lead("1"), lead("2", '[{"name": "!!", "values": ["x"]}]')]
+    write(landing, "facebook_ads/insights_20261101.csv", *insights)
+    write(landing, "facebook_ads/leads_20261101.jsonl", *leads)
+    load_all(landing, warehouse, ["facebook_ads"])
+    assert query(
+        warehouse,
+        "select source_file, source_line, raw_text, reason from raw_facebook_ads._rejects"
+        " order by source_file, source_line",
+    ) == [
+        (
+            "facebook_ads/insights_20261101.csv",
+            3,
+            insights[2],
+            "actions: an entry's action_type has no a-z or 0-9 to name a column: '!!'",
+        ),
+        (
+            "facebook_ads/insights_20261101.csv",
+            4,
+            insights[3],
+            "actions: an entry's action_type has no a-z or 0-9 to name a column: ''",
+        ),
+        (
+            "facebook_ads/leads_20261101.jsonl",
+            2,
+            leads[1],
+            "field_data: an entry's name has no a-z or 0-9 to name a column: '!!'",
+        ),
+    ]
+    assert query(warehouse, "select ad_id, actions__lead from raw_facebook_ads.insights") == [
+        ("1", 1.0)
+    ]
+    assert query(
+        warehouse,
+        "select column_name from information_schema.columns where table_name = 'leads'"
+        " and column_name like 'field_data%' order by 1",
+    ) == [("field_data__email",), ("field_data__full_name",)]
 
 
 def test_a_number_sent_as_a_json_string_is_rejected_however_its_key_is_spelled(landing, warehouse):

@@ -467,6 +467,25 @@ def test_field_data_not_a_list_of_named_entries_quarantines_its_line_alone_namin
     assert _reconciles(parsed)
 
 
+@pytest.mark.parametrize("name", ["!!", " ", "?_"])
+def test_an_answer_name_that_snake_cases_to_nothing_quarantines_its_line_naming_it(name: str):
+    """Such a name could name no column but `field_data__`, which dlt read as `field_data`."""
+    text = (
+        _lead(1, _EMAIL)
+        + _lead(
+            2, f'[{{"name": "email", "values": ["d@e.f"]}}, {{"name": "{name}", "values": ["x"]}}]'
+        )
+        + _lead(3, _EMAIL)
+    )
+    parsed = read_jsonl_file(text.encode(), LEADS)
+    assert parsed.quarantine.reasons == {
+        2: f"field_data: an entry's name has no a-z or 0-9 to name a column: {name!r}"
+    }
+    assert parsed.table.column_names == ["created_time", "id", "field_data__email"]
+    assert parsed.table.column("field_data__email").to_pylist() == ["a@b.c", "a@b.c"]
+    assert _reconciles(parsed)
+
+
 def test_an_entry_without_values_is_an_answer_left_out_even_where_no_line_sends_values():
     """No `values` anywhere in the chunk once left Arrow no list to take the first value of."""
     text = (
