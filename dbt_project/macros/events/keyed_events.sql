@@ -97,10 +97,12 @@
     campaign need. An id stored more than once is deleted too, and the model writes it once.
     This is what `except all` of the two sides gave, but DuckDB runs that as a window over all
     ten columns of both (1.3M rows each at M): 3.9 CPU-s, against 1.2 for this join on the id,
-    which deleted the same 4,225 ids at M. -#}
+    which deleted the same 4,225 ids at M. Under --empty only the temporary table
+    (macros/incremental/empty_refs.sql). -#}
 {% macro forget_stale_keyed_events() -%}
     create or replace temporary table {{ current_keyed_events() }} as
-    {{ keyed_events() }};
+    {{ keyed_events() }}
+    {%- if not open_cdp.keeps_stored_rows() %};
     delete from {{ this }}
     where {{ is_keyed_event() }}
         and event_id in (
@@ -118,6 +120,7 @@
             group by event_id
             having count(*) > 1
         )
+    {%- endif %}
 {%- endmacro %}
 
 

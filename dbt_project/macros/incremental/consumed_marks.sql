@@ -63,9 +63,10 @@
 
 
 {#- Post-hook: every row `upstream` holds now has been consumed. `keeps_mark`: false where the
-    model is rebuilt whole every run (Spark) and never reads a mark. -#}
+    model is rebuilt whole every run (Spark) and never reads a mark. Under --empty an incremental
+    run consumed nothing (macros/incremental/empty_refs.sql). -#}
 {% macro move_consumed_mark(mark, column, upstream, keeps_mark) -%}
-    {%- if keeps_mark -%}
+    {%- if keeps_mark and not open_cdp.keeps_stored_rows() -%}
         create or replace table {{ bookkeeping_relation(mark) }} as
         select max({{ column }}) as {{ column }} from {{ upstream }}
     {%- endif -%}

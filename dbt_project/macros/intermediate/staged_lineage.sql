@@ -50,9 +50,10 @@
 
 {#- Second pre-hook: delete the rows whose staging row is gone. A stored row with a null in its
     lineage matches no staging row, so `is not distinct from` finds it among the changes (the
-    comparison it replaced deleted such a row too). -#}
+    comparison it replaced deleted such a row too). Not under --empty, where every staging row
+    seems gone (macros/incremental/empty_refs.sql). -#}
 {% macro forget_rows_whose_staged_row_left() -%}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and not open_cdp.keeps_stored_rows() %}
     delete from {{ this }} as kept
     where exists (
         select 1 from {{ lineage_changes_table() }} as gone

@@ -27,7 +27,8 @@
 {#- Pre-hook. `inputs` selects (customer_id, fingerprint) of every customer the mart's inputs
     hold now. A full build only stores the fingerprints; an incremental run stores the changed
     customers in a temporary table (`changed_customers()`), which the model reads to build only
-    their rows, deletes their rows and replaces their fingerprints. -#}
+    their rows, deletes their rows and replaces their fingerprints; under --empty it stops at the
+    temporary table (macros/incremental/empty_refs.sql). -#}
 {% macro forget_changed_customers(inputs) -%}
     {%- if config.get('materialized') != 'incremental' -%}
         {{ return('') }}
@@ -38,7 +39,6 @@
         {{ inputs }}
     {%- else -%}
         {%- set stored = adapter.get_relation(fingerprints.database, fingerprints.schema, fingerprints.identifier) -%}
-        create table if not exists {{ fingerprints }} (customer_id {{ dbt.type_string() }}, fingerprint hugeint);
         create or replace temporary table {{ changed_customers() }} as
         with current_inputs as (
             {{ inputs }}
@@ -57,11 +57,14 @@
         full join stored on stored.customer_id = current_inputs.customer_id
         where current_inputs.customer_id is null
             or stored.customer_id is null
-            or current_inputs.fingerprint is distinct from stored.fingerprint;
+            or current_inputs.fingerprint is distinct from stored.fingerprint
+        {%- if not open_cdp.keeps_stored_rows() %};
+        create table if not exists {{ fingerprints }} (customer_id {{ dbt.type_string() }}, fingerprint hugeint);
         delete from {{ this }} where customer_id in (select customer_id from {{ changed_customers() }});
         delete from {{ fingerprints }} where customer_id in (select customer_id from {{ changed_customers() }});
         insert into {{ fingerprints }}
         select customer_id, fingerprint from {{ changed_customers() }} where fingerprint is not null
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

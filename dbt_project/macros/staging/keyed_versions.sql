@@ -5,7 +5,8 @@
   carries its raw row's lineage (`load_id`, `source_file`, `source_line`), so a raw row is already
   normalized exactly when a staging row has its lineage. An incremental run therefore:
     1. forgets staging rows whose lineage left raw (a newer version replaced it, or an erasure
-       deleted it), in a pre-hook;
+       deleted it), in a pre-hook (not under --empty, where raw reads as empty:
+       macros/incremental/empty_refs.sql);
     2. normalizes only the raw rows staging has not seen;
     3. picks the latest version per key among those and the stored rows of the same keys, and
        replaces those keys (`delete+insert`).
@@ -30,7 +31,7 @@
 
 
 {% macro forget_rows_that_left_raw(source_name, table_name) -%}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and not open_cdp.keeps_stored_rows() %}
     delete from {{ this }} as kept
     where not exists (
         select 1 from ({{ from_completed_loads(source_name, table_name) }}) as loaded

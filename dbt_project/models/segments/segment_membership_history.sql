@@ -8,7 +8,8 @@
 -- One row per spell a customer spends in a segment: valid_from = entered, valid_to = exited
 -- (null while still a member). Each run compares the segments' current members with the open
 -- spells and only inserts entries and closes exits, so history survives every rebuild of the
--- segment models. A run whose as_of is not later than the last recorded change changes nothing.
+-- segment models. A run whose as_of is not later than the last recorded change changes nothing,
+-- nor does one under --empty, whose segments are empty (macros/incremental/empty_refs.sql).
 
 with
 
@@ -66,7 +67,10 @@ changes as (
 select changes.segment, changes.customer_id, changes.valid_from, changes.valid_to
 from changes
 cross join last_change
-where last_change.changed_at is null or {{ as_of() }} > last_change.changed_at
+where (last_change.changed_at is null or {{ as_of() }} > last_change.changed_at)
+    {%- if keeps_stored_rows() %}
+    and false
+    {%- endif %}
 
 {% else %}
 

@@ -4,6 +4,9 @@ A dbt Python model because the fit is numerical optimisation (scipy), which SQL 
 maths and the table's shape live in the `predictive` library, this file only reads orders and
 vars. Incremental on `fit_id` (identical data and as_of give the same id, so a rerun replaces its
 row instead of adding one) and protected from --full-refresh, so the fit history survives.
+Under --empty it makes no fit: dbt hands a Python model its refs whole even then, and the fit (of
+the stored orders, or of none on a first build) would stay in the history
+(macros/incremental/empty_refs.sql).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from predictive.tables import FitSettings, model_fit_row, parse_as_of
+from predictive.tables import MODEL_FITS_SCHEMA, FitSettings, model_fit_row, parse_as_of
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
+    if dbt.empty_refs:
+        return MODEL_FITS_SCHEMA.empty_table()
     orders = (
         dbt.ref("customer_events")
         .filter("event_type = 'order' and customer_id is not null and amount_usd is not null")

@@ -477,7 +477,11 @@ def model(dbt: Any, session: Any) -> Any:
     dbt-duckdb runs a Python model in no transaction, so an incremental run's deletion would be
     committed before dbt appends the new rows: on an incremental run the pre-hook opens the
     transaction they share (a full build keeps running as before, without one). The hook is in
-    _identity__models.yml: a Python model's own config takes no Jinja."""
+    _identity__models.yml: a Python model's own config takes no Jinja.
+
+    Under --empty the candidates view was just rebuilt empty, so every stored link would seem to
+    have left: an incremental run then deletes, appends and records nothing
+    (macros/incremental/empty_refs.sql)."""
     dbt.config(
         materialized="incremental",
         incremental_strategy="append",
@@ -485,6 +489,8 @@ def model(dbt: Any, session: Any) -> Any:
         post_hook="reset disabled_compression_methods",
     )
     this = str(dbt.this)
+    if dbt.is_incremental and dbt.empty_refs:
+        return session.sql(f"select * from {this} limit 0")
     session.execute(_RUN.format(resolved_at=_stamp(session, dbt)))
     session.register("lp_candidates", dbt.ref("int_identity__link_candidates"))
     session.execute(_UNLINKED)
