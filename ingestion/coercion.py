@@ -7,7 +7,10 @@ their reasons.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import math
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +24,7 @@ from ingestion.reasons import not_valid, showing
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 _DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_DECIMAL = re.compile(_DECIMAL_TEXT)
 _TRUE = ["true", "1", "yes"]
 _FALSE = ["false", "0", "no"]
 
@@ -49,16 +53,18 @@ def coerce(parsed: ParsedFile, spec: ExportSpec) -> pa.Table:
             missing = pc.is_null(column).to_numpy(zero_copy_only=False)
         shown = column if column is not None else pa.nulls(table.num_rows)
         problems.append((missing, shown, f"{name}: key is missing"))
-    for name in spec.pivot_lists:
-        if name in table.column_names and is_text(table[name].type):
-            table, found = _pivot_json_text(table, name)
-            problems += found
     rejected = np.zeros(table.num_rows, dtype=bool)
     for bad, original, reason in problems:
         for row in np.nonzero(bad & ~rejected)[0].tolist():
             reason_shown = showing(reason, original[row].as_py())
             parsed.quarantine.add([int(parsed.line_numbers[row])], reason_shown)
         rejected |= bad
+    for name in spec.pivot_lists:
+        if name in table.column_names and is_text(table[name].type):
+            table, reasons = _pivot_json_text(table, name, rejected)
+            for row, reason in reasons.items():
+                parsed.quarantine.add([int(parsed.line_numbers[row])], reason)
+                rejected[row] = True
     keep = pa.array(~rejected)
     parsed.line_numbers = parsed.line_numbers[~rejected]
     table = table.filter(keep)
@@ -135,65 +141,182 @@ def _convert_boolean(column: pa.Array) -> pa.Array:
 
 
 def _pivot_json_text(
-    table: pa.Table, name: str
-) -> tuple[pa.Table, list[tuple[np.ndarray, pa.Array, str]]]:
+    table: pa.Table, name: str, rejected: np.ndarray
+) -> tuple[pa.Table, dict[int, str]]:
     """A JSON list of `{action_type, value}` in a CSV field (Facebook `actions`) becomes
-    `<name>__<action_type>` number columns; the text is kept as it came. Action types that
-    snake_case alike are one column, as dlt could take no two of one name; a line sending one
-    twice keeps its first entry, as Lead Ads answers do (`owners` ascends, so that entry is
-    where the line's row number first appears). A type that snake_cases to nothing (`!!`)
-    could name no column: its line is rejected, as a Lead Ads answer without a name."""
-    text = pc.utf8_trim_whitespace(table[name].combine_chunks())
+    `<name>__<action_type>` number columns; the text is kept as it came. Also the reasons of
+    the rows not yet `rejected` whose list is malformed, by row: `_actions_of` alone decides
+    that, line by line, so no line's fate depends on another. The vectorized parse only serves
+    lists of the shape Meta sends, and sends `_actions_of` only the lines it suspects. Columns
+    come from the rows that load: a rejected row's action types add no all-null column."""
+    original = table[name].combine_chunks()
+    lists = _read_json_lists(original)
+    reasons: dict[int, str] = {}
+    if lists is None:
+        rows: list[int] = []
+        found: list[str] = []
+        numbers: list[float | None] = []
+        for row, text in enumerate(original.to_pylist()):
+            if rejected[row]:
+                continue
+            entries, problem = _actions_of(text)
+            if problem:
+                reasons[row] = f"{name}: {problem}"
+            for kind, value in entries:
+                rows.append(row)
+                found.append(kind)
+                numbers.append(value)
+        owners = np.array(rows, dtype=np.int64)
+        kinds = pa.array(found, pa.string())
+        values = pa.array(numbers, pa.float64())
+    else:
+        entries = pc.list_flatten(lists)
+        owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+        kinds = pc.cast(_entry_field(entries, "action_type"), pa.string())
+        sent = _entry_field(entries, "value")
+        values = _action_values(sent)
+        suspect = pc.or_(
+            pc.is_null(kinds),
+            pc.and_(pc.is_valid(sent), pc.invert(pc.is_finite(values)).fill_null(True)),
+        )
+        nameless = [
+            kind for kind in pc.unique(kinds).drop_null().to_pylist() if not snake_case(kind)
+        ]
+        if nameless:
+            suspect = pc.or_(suspect, pc.is_in(kinds, pa.array(nameless, pa.string())))
+        suspects = np.zeros(table.num_rows, dtype=bool)
+        suspects[owners[suspect.fill_null(True).to_numpy(zero_copy_only=False)]] = True
+        for row in np.nonzero(suspects & ~rejected)[0].tolist():
+            problem = _actions_of(original[row].as_py())[1]
+            if problem:
+                reasons[row] = f"{name}: {problem}"
+    loads = ~rejected
+    loads[list(reasons)] = False
+    return _with_action_columns(table, name, owners, kinds, values, loads), reasons
+
+
+def _read_json_lists(text: pa.Array) -> pa.Array | None:
+    """Every row's list, parsed at once, if each is a list of objects whose `action_type` is
+    text and `value` text or a number (either may be missing or null), as Meta sends them; else
+    None, and the rows are read one by one. A null or blank field is an empty list."""
+    text = pc.utf8_trim_whitespace(text)
     text = pc.if_else(pc.or_kleene(pc.is_null(text), pc.equal(text, "")), "[]", text)
     wrapped = pc.binary_join_element_wise('{"v":', text, "}\n", "")
     try:
         lists = pa_json.read_json(pa.py_buffer(_concatenate(wrapped)))["v"].combine_chunks()
-        bad = np.zeros(table.num_rows, dtype=bool)
-        if len(lists) != table.num_rows or not pa.types.is_list(lists.type):
-            raise ValueError("rows and lists do not pair up")
-    except (pa.ArrowInvalid, ValueError):
-        lists, bad = _parse_json_lists_one_by_one(text)
-    problems = [(bad, table[name].combine_chunks(), f"{name}: not a JSON list")]
+    except pa.ArrowInvalid:
+        return None
+    if len(lists) != len(text) or not pa.types.is_list(lists.type):
+        return None
     entries = pc.list_flatten(lists)
-    if len(entries) == 0 or not pa.types.is_struct(entries.type):
-        return table, problems
-    owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    kinds = pc.cast(entries.field("action_type"), pa.string())
-    values = pc.cast(pc.cast(entries.field("value"), pa.string()), pa.float64(), safe=False)
+    if len(entries) == 0:
+        return lists
+    if entries.null_count or not pa.types.is_struct(entries.type):
+        return None
+    fields = {field.name: field.type for field in entries.type}
+    if fields.get("action_type", pa.null()) not in (pa.string(), pa.null()):
+        return None
+    if fields.get("value", pa.null()) not in (pa.string(), pa.int64(), pa.float64(), pa.null()):
+        return None
+    return lists
+
+
+def _action_values(sent: pa.Array) -> pa.Array:
+    """The values as numbers, null where `_number` would find none. Meta sends counts, text of
+    digits only, which casts without the regex that took most of the pivot's own time."""
+    if is_text(sent.type) and pc.all(pc.ascii_is_decimal(sent)).as_py() is not False:
+        return pc.cast(sent, pa.float64())
+    return _convert_number(sent, Kind.DECIMAL)
+
+
+def _entry_field(entries: pa.Array, name: str) -> pa.Array:
+    """The entries' `name`, null where no entry has it."""
+    if pa.types.is_struct(entries.type) and entries.type.get_field_index(name) >= 0:
+        return pc.struct_field(entries, name)
+    return pa.nulls(len(entries))
+
+
+def _actions_of(text: str | None) -> tuple[list[tuple[str, float | None]], str | None]:
+    """A line's `(action_type, value)` entries, or why its list cannot be read. Meta sends the
+    value as numeric text (`"3"`, `"3.5"`); a JSON number is read too, anything else is no
+    number. An entry without a value is an action not reported (null). An entry's keys other
+    than `action_type` and `value` are ignored. A null or blank field holds no actions."""
+    try:
+        found = json.loads((text or "").strip() or "[]")
+    except ValueError:
+        return [], showing("not a JSON list", text)
+    if found is None:
+        return [], None
+    if not isinstance(found, list):
+        return [], showing("not a JSON list", text)
+    entries: list[tuple[str, float | None]] = []
+    for entry in found:
+        if not isinstance(entry, dict):
+            return [], showing("an entry is not an {action_type, value} object", entry)
+        kind = entry.get("action_type")
+        if kind is None or kind == "":
+            return [], showing("an entry has no action_type", entry)
+        problem = _action_type_problem(kind) if isinstance(kind, str) else "is not text"
+        if problem:
+            return [], showing(f"an entry's action_type {problem}", kind)
+        sent = entry.get("value")
+        value = _number(sent)
+        if sent is not None and value is None:
+            return [], showing(f"the value of {kind!r} is not a number", sent)
+        entries.append((kind, value))
+    return entries, None
+
+
+@functools.lru_cache(maxsize=4096)
+def _action_type_problem(kind: str) -> str | None:
+    """What keeps `kind` from naming a column, or None; once per type, as a file sends few. JSON
+    can escape a lone surrogate (`\\ud800`), which no UTF-8 column takes: Arrow failed the whole
+    load on it."""
+    try:
+        kind.encode()
+    except UnicodeEncodeError:
+        return "is not text"
+    return None if snake_case(kind) else "has no a-z or 0-9 to name a column"
+
+
+def _number(sent: object) -> float | None:
+    """`sent` as a finite number, if it is a JSON number or text `_DECIMAL_TEXT` matches."""
+    if isinstance(sent, str) and _DECIMAL.fullmatch(sent):
+        sent = float(sent)
+    if isinstance(sent, int | float) and not isinstance(sent, bool) and math.isfinite(sent):
+        return float(sent)
+    return None
+
+
+def _with_action_columns(
+    table: pa.Table,
+    name: str,
+    owners: np.ndarray,
+    kinds: pa.Array,
+    values: pa.Array,
+    loads: np.ndarray,
+) -> pa.Table:
+    """The table with a column per snake_cased action type of the rows that load. Types that
+    snake_case alike are one column, as dlt could take no two of one name; a line sending one
+    twice keeps its first entry, as Lead Ads answers do (`owners` ascends, so that entry is
+    where the line's row number first appears)."""
+    kept = loads[owners]
+    if not kept.all():
+        keep = pa.array(kept)
+        owners, kinds, values = owners[kept], kinds.filter(keep), values.filter(keep)
     alike: dict[str, list[str]] = {}
-    for kind in pc.unique(kinds).drop_null().to_pylist():
+    for kind in pc.unique(kinds).to_pylist():
         alike.setdefault(snake_case(kind), []).append(kind)
     for snake_cased, spellings in alike.items():
-        chosen = pc.is_in(kinds, pa.array(spellings, pa.string()))
-        chosen = chosen.fill_null(False).to_numpy(zero_copy_only=False)
+        chosen = pc.is_in(kinds, pa.array(spellings, pa.string())).to_numpy(zero_copy_only=False)
         rows = owners[chosen]
         first = np.ones(len(rows), dtype=bool)
         first[1:] = rows[1:] != rows[:-1]
         positions = np.full(table.num_rows, -1, dtype=np.int64)
         positions[rows[first]] = np.nonzero(chosen)[0][first]
         index = pa.array(positions, mask=positions < 0)
-        if snake_cased:
-            table = table.append_column(f"{name}__{snake_cased}", values.take(index))
-        else:
-            reason = f"{name}: an entry's action_type has no a-z or 0-9 to name a column"
-            problems.append((positions >= 0, kinds.take(index), reason))
-    return table, problems
-
-
-def _parse_json_lists_one_by_one(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    rows: list[list[dict[str, str]] | None] = []
-    bad = np.zeros(len(text), dtype=bool)
-    for index, value in enumerate(text.to_pylist()):
-        try:
-            entries = json.loads(value)
-            rows.append(
-                [{"action_type": str(e["action_type"]), "value": str(e["value"])} for e in entries]
-            )
-        except (ValueError, TypeError, KeyError):
-            rows.append(None)
-            bad[index] = True
-    entry = pa.struct([("action_type", pa.string()), ("value", pa.string())])
-    return pa.array(rows, pa.list_(entry)), bad
+        table = table.append_column(f"{name}__{snake_cased}", values.take(index))
+    return table
 
 
 def _concatenate(strings: pa.Array) -> pa.Buffer:

@@ -429,6 +429,72 @@ def test_action_types_spelled_two_ways_load_as_one_column_the_first_entry_winnin
     ) == [("1", 3.0, None), ("2", 4.0, None), ("3", None, 1.0)]
 
 
+def test_a_malformed_actions_entry_rejects_its_line_alone_and_the_rest_loads(landing, warehouse):
+    """A value that is no number failed the whole run; an entry without an action_type was
+    dropped, or made an `actions__none` column beside a line of no JSON; a row rejected for its
+    date added its action types as columns (docs/raw-tables.md "Lists")."""
+    bad_date = insight("5", actions=actions(("video_view", "2"))).replace(
+        '"2026-03-04","2026-03-04"', '"2026-13-01","2026-03-04"'
+    )
+    insights = [
+        INSIGHTS_HEADER,
+        insight("1", actions=actions(("lead", "3"), ("link_click", "3.5"))),
+        insight("2", actions=actions(("lead", "x"))),
+        insight("3", actions='"[{""value"":""4""}]"'),
+        insight("4", actions='"[{""action_type"":null,""value"":""4""}]"'),
+        bad_date,
+        insight("6", actions='"[{""action_type"":""lead""}]"'),
+        insight("7", actions='"not json"'),
+    ]
+    write(landing, "facebook_ads/insights_20261101.csv", *insights)
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (7, 2, 5)
+    assert query(
+        warehouse,
+        "select source_line, raw_text, reason from raw_facebook_ads._rejects order by 1",
+    ) == [
+        (3, insights[2], "actions: the value of 'lead' is not a number: 'x'"),
+        (4, insights[3], "actions: an entry has no action_type: {'value': '4'}"),
+        (
+            5,
+            insights[4],
+            "actions: an entry has no action_type: {'action_type': None, 'value': '4'}",
+        ),
+        (6, insights[5], "date_start: not a valid date (%Y-%m-%d): '2026-13-01'"),
+        (8, insights[7], "actions: not a JSON list: 'not json'"),
+    ]
+    assert query(
+        warehouse,
+        "select ad_id, actions__lead, actions__link_click from raw_facebook_ads.insights"
+        " order by ad_id",
+    ) == [("1", 3.0, 3.5), ("6", None, None)]
+    assert query(
+        warehouse,
+        "select column_name from information_schema.columns where table_name = 'insights'"
+        " and column_name like 'actions__%' order by 1",
+    ) == [("actions__lead",), ("actions__link_click",)]
+
+
+def test_a_file_whose_entries_all_lack_an_action_type_or_a_value_loads(landing, warehouse):
+    """Such a file failed the whole run with a KeyError (`'action_type'`, `'value'`)."""
+    no_type = insight("1", actions='"[{""value"":""4""}]"')
+    write(landing, "facebook_ads/insights_20261101.csv", INSIGHTS_HEADER, no_type)
+    write(
+        landing,
+        "facebook_ads/insights_20261102.csv",
+        INSIGHTS_HEADER,
+        insight("2", actions='"[{""action_type"":""lead""}]"'),
+    )
+    (summary,) = load_all(landing, warehouse, ["facebook_ads"])
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (2, 1, 1)
+    assert query(
+        warehouse, "select source_line, raw_text, reason from raw_facebook_ads._rejects"
+    ) == [(2, no_type, "actions: an entry has no action_type: {'value': '4'}")]
+    assert query(warehouse, "select ad_id, actions__lead from raw_facebook_ads.insights") == [
+        ("2", None)
+    ]
+
+
 def test_a_name_without_a_z_or_0_9_rejects_its_line_naming_the_list_and_the_name(
     landing, warehouse
 ):
@@ -460,7 +526,7 @@ def test_a_name_without_a_z_or_0_9_rejects_its_line_naming_the_list_and_the_name
             "facebook_ads/insights_20261101.csv",
             4,
             insights[3],
-            "actions: an entry's action_type has no a-z or 0-9 to name a column: ''",
+            "actions: an entry has no action_type: {'action_type': '', 'value': '4'}",
         ),
         (
             "facebook_ads/leads_20261101.jsonl",
