@@ -25,6 +25,14 @@ from ingestion.reasons import not_valid, showing
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 _DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _DECIMAL = re.compile(_DECIMAL_TEXT)
+_INT64_DIGITS = {"+": "9223372036854775807", "-": "9223372036854775808"}
+_EXACT_IN_A_DOUBLE = 2**53
+_DATE_FIELDS = {
+    "%Y": r"(?P<year>[0-9]{4})",
+    "%m": r"(?P<month>[0-9]{1,2})",
+    "%d": r"(?P<day>[0-9]{1,2})",
+}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _TRUE = ["true", "1", "yes"]
 _FALSE = ["false", "0", "no"]
 
@@ -106,12 +114,58 @@ def _convert_time(column: pa.Array, typed: Typed) -> pa.Array:
     if not is_text(column.type):
         column = pc.cast(column, pa.string())
     parsed = pc.strptime(column, format=typed.fmt, unit="us", error_is_null=True)
+    parsed = pc.if_else(
+        _day_beyond_its_month(column, parsed, typed.fmt), pa.scalar(None, parsed.type), parsed
+    )
     if typed.kind is Kind.DATE:
         return pc.cast(parsed, pa.date32())
     if parsed.type.tz is None:
         shift = pa.scalar(dt.timedelta(hours=typed.utc_offset_hours), pa.duration("us"))
         parsed = pc.cast(pc.subtract(parsed, shift), pa.timestamp("us", tz="UTC"))
     return parsed
+
+
+def _day_beyond_its_month(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """Which rows name a day their month lacks: Arrow's `strptime` takes any day up to 31 and
+    rolls it over (`2026-02-30` is 2026-03-02). The year, month and day are read back from the
+    text, as the parsed value no longer holds them; a format without all three is not checked.
+    Only rows that may have rolled over are read: a rolled day is the 1st to 3rd of the next
+    month, one day either side once a `%z` offset took the value to UTC."""
+    beyond = np.zeros(len(text), dtype=bool)
+    pattern = _date_fields_pattern(fmt)
+    if pattern is None:
+        return pa.array(beyond)
+    day_parsed = pc.day(parsed)
+    if parsed.type.tz is None:
+        suspect = pc.less_equal(day_parsed, 3)
+    else:
+        suspect = pc.or_(pc.less_equal(day_parsed, 4), pc.greater_equal(day_parsed, 28))
+    rows = np.nonzero(suspect.fill_null(False).to_numpy(zero_copy_only=False))[0]
+    if len(rows) == 0:
+        return pa.array(beyond)
+    fields = pc.extract_regex(text.take(pa.array(rows)), pattern)
+    year, month, day = (
+        pc.cast(pc.struct_field(fields, name), pa.int64()).fill_null(1).to_numpy()
+        for name in ("year", "month", "day")
+    )
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    length = _MONTH_DAYS[np.clip(month, 0, 12)] + (leap & (month == 2))
+    beyond[rows] = day > length
+    return pa.array(beyond)
+
+
+@functools.lru_cache(maxsize=64)
+def _date_fields_pattern(fmt: str) -> str | None:
+    """A regex reading `fmt`'s year, month and day from the start of the text it parsed, or
+    None. It ends at the last of the three: RE2 matches the shorter pattern in half the time."""
+    pieces = re.split(r"(%.)", fmt)
+    if not all(field in pieces for field in _DATE_FIELDS):
+        return None
+    last = max(pieces.index(field) for field in _DATE_FIELDS)
+    return "^" + "".join(
+        _DATE_FIELDS.get(piece, ".*?") if piece.startswith("%") else re.escape(piece)
+        for piece in pieces[: last + 1]
+    )
 
 
 def _number_type(kind: Kind) -> pa.DataType:
@@ -123,13 +177,39 @@ def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
     if is_text(column.type):
         pattern = _INTEGER_TEXT if kind is Kind.INTEGER else _DECIMAL_TEXT
         valid = pc.match_substring_regex(column, pattern)
-        return pc.cast(pc.if_else(valid, column, pa.scalar(None, column.type)), target)
+        if kind is Kind.INTEGER:
+            valid = pc.and_(valid, _fits_an_int64(column))
+            column = pc.utf8_ltrim(column, characters="+")
+        converted = pc.cast(pc.if_else(valid, column, pa.scalar(None, column.type)), target)
+        return _finite(converted) if kind is Kind.DECIMAL else converted
     if pa.types.is_floating(column.type) and kind is Kind.INTEGER:
-        whole = pc.equal(pc.floor(column), column)
-        return pc.cast(pc.if_else(whole, column, pa.scalar(None, column.type)), target)
+        exact = pc.and_(
+            pc.equal(pc.floor(column), column),
+            pc.less(pc.abs(column), float(_EXACT_IN_A_DOUBLE)),
+        )
+        return pc.cast(pc.if_else(exact, column, pa.scalar(None, column.type)), target)
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        return pc.cast(column, target)
+        return _finite(pc.cast(column, target))
     return pa.nulls(len(column), target)
+
+
+def _fits_an_int64(text: pa.Array) -> pa.Array:
+    """Whether integer text is within int64, without which the cast fails the whole load. Its
+    digits less the leading zeros are at most 19, and if 19 at most the bound of their sign.
+    (The cast refuses a leading `+` too, which the caller drops.)"""
+    digits = pc.utf8_ltrim(text, characters="+-0")
+    length = pc.utf8_length(digits)
+    negative = pc.starts_with(text, "-")
+    bound = pc.if_else(negative, _INT64_DIGITS["-"], _INT64_DIGITS["+"])
+    within = pc.and_(pc.equal(length, 19), pc.less_equal(digits, bound))
+    return pc.or_(pc.less(length, 19), within)
+
+
+def _finite(numbers: pa.Array) -> pa.Array:
+    """Null where a decimal is beyond a double (400 digits read as `inf`)."""
+    if not pa.types.is_floating(numbers.type):
+        return numbers
+    return pc.if_else(pc.is_finite(numbers), numbers, pa.scalar(None, numbers.type))
 
 
 def _convert_boolean(column: pa.Array) -> pa.Array:

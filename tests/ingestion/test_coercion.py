@@ -282,3 +282,46 @@ def test_a_rejected_row_adds_no_action_column(bad_neighbour: bool):
     ]
     assert table.column("actions__lead").to_pylist() == [1.0]
     assert sorted(parsed.quarantine.reasons) == ([3, 4, 5] if bad_neighbour else [3, 4])
+
+
+def test_a_day_its_month_lacks_is_rejected_whatever_the_format_and_leap_days_load():
+    parsed = _parsed(
+        {
+            "email_address": ["a@x.com"] * 5,
+            "campaign_id": ["1"] * 5,
+            "timestamp": [
+                "2026-02-30T10:00:00+0700",
+                "2026-02-29T00:30:00+07:00",
+                "2024-02-29T00:30:00+07:00",
+                "2100-02-29T00:00:00+0000",
+                "2000-02-29T23:30:00-0700",
+            ],
+        }
+    )
+    table = coerce(parsed, spec_for("mailchimp", "campaign_activity"))
+    assert table.column("timestamp").to_pylist() == [
+        dt.datetime(2024, 2, 28, 17, 30, tzinfo=dt.UTC),
+        dt.datetime(2000, 3, 1, 6, 30, tzinfo=dt.UTC),
+    ]
+    assert sorted(parsed.quarantine.reasons) == [2, 3, 5]
+    assert parsed.quarantine.reasons[2] == (
+        "timestamp: not a valid timestamp (%Y-%m-%dT%H:%M:%S%z): '2026-02-30T10:00:00+0700'"
+    )
+
+
+def test_integer_text_loads_up_to_the_int64_bounds_and_beyond_them_is_rejected():
+    values = [
+        "9223372036854775807",
+        "-9223372036854775808",
+        "+0009223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901",
+    ]
+    parsed = _parsed({"vnp_txnref": [f"DH{i}" for i in range(6)], "vnp_amount": values})
+    table = coerce(parsed, spec_for("vnpay", "transactions"))
+    assert table.column("vnp_amount").to_pylist() == [2**63 - 1, -(2**63), 2**63 - 1]
+    assert parsed.quarantine.reasons[7] == (
+        "vnp_amount: not a valid integer: '123456789012345678901'"
+    )
+    assert sorted(parsed.quarantine.reasons) == [5, 6, 7]

@@ -1137,3 +1137,98 @@ def test_a_failed_load_hides_no_later_load_and_the_next_run_loads_its_files_once
     assert query(warehouse, "select count(*) from raw_hubspot.contacts") == [(1,)]
     assert query(warehouse, "select count(*) from raw_hubspot._files") == [(1,)]
     assert query(warehouse, "select count(*) from raw_stripe.charges") == [(1,)]
+
+
+def test_an_impossible_day_of_a_date_or_time_is_rejected_not_rolled_into_the_next_month(
+    landing, warehouse
+):
+    """Arrow's strptime reads `2026-02-30` as 2026-03-02; the line is rejected instead."""
+    write(
+        landing,
+        "hubspot/contacts_20261101.csv",
+        CONTACTS_HEADER,
+        contact("1", modified="2026-02-30 10:00"),
+        contact("2", modified="2024-02-29 10:00"),
+    )
+    write(
+        landing,
+        "vnpay/transactions_20261101.csv",
+        TRANSACTIONS_HEADER,
+        transaction("DH1", paid="20250229120000"),
+        transaction("DH2", paid="20260331120000"),
+    )
+    write(
+        landing,
+        "google_ads/clicks_20261101.csv",
+        CLICKS_HEADER,
+        click("Cj0a", day="2026-04-31"),
+        click("Cj0b", day="2026-04-30"),
+    )
+    load_all(landing, warehouse, ["hubspot", "vnpay", "google_ads"])
+    assert query(warehouse, "select record_id from raw_hubspot.contacts") == [("2",)]
+    assert query(warehouse, "select vnp_txnref from raw_vnpay.transactions") == [("DH2",)]
+    assert query(warehouse, "select click_view_gclid from raw_google_ads.clicks") == [("Cj0b",)]
+    reasons = [
+        query(warehouse, f"select source_line, reason from raw_{system}._rejects")
+        for system in ("hubspot", "vnpay", "google_ads")
+    ]
+    assert reasons == [
+        [(2, "last_modified_date: not a valid timestamp (%Y-%m-%d %H:%M): '2026-02-30 10:00'")],
+        [(2, "vnp_paydate: not a valid timestamp (%Y%m%d%H%M%S): '20250229120000'")],
+        [(2, "segments_date: not a valid date (%Y-%m-%d): '2026-04-31'")],
+    ]
+
+
+def test_a_number_beyond_its_column_type_rejects_its_line_and_the_rest_loads(landing, warehouse):
+    """A 21-digit count failed the cast of the whole column, so the whole load; 400 digits of a
+    decimal read as infinity."""
+    write(
+        landing,
+        "facebook_ads/insights_20261101.csv",
+        INSIGHTS_HEADER,
+        insight("1").replace('"1000"', '"123456789012345678901"'),
+        insight("2").replace('"1000"', '"9223372036854775807"'),
+    )
+    write(landing, "hubspot/deals_20261101.csv", DEALS_HEADER, deal("1", "9" * 400), deal("2"))
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        charge("ch_1", amount="123456789012345678901"),
+        charge("ch_2"),
+    )
+    load_all(landing, warehouse, ["facebook_ads", "hubspot", "stripe"])
+    assert query(warehouse, "select ad_id, impressions from raw_facebook_ads.insights") == [
+        ("2", 9223372036854775807)
+    ]
+    assert query(warehouse, "select record_id from raw_hubspot.deals") == [("2",)]
+    assert query(warehouse, "select id, amount from raw_stripe.charges") == [("ch_2", 12950)]
+    reasons = [
+        query(warehouse, f"select source_line, reason from raw_{system}._rejects")
+        for system in ("facebook_ads", "stripe")
+    ]
+    assert reasons == [
+        [(2, "impressions: not a valid integer: '123456789012345678901'")],
+        [(1, "amount: not a valid integer: 1.2345678901234568e+20")],
+    ]
+    (deal_reason,) = query(warehouse, "select reason from raw_hubspot._rejects")
+    assert deal_reason[0].startswith("amount: not a valid decimal: '999")
+
+
+def test_a_json_integer_a_double_cannot_hold_exactly_is_rejected_not_rounded(landing, warehouse):
+    """One integer beyond int64 makes Arrow read the file's column as double, where
+    9007199254740993 would load as ...992: from 2**53 on, a double holds no integer for sure."""
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        charge("ch_1", amount="123456789012345678901"),
+        charge("ch_2", amount="9007199254740993"),
+        charge("ch_3", amount="9007199254740991"),
+    )
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, amount from raw_stripe.charges") == [
+        ("ch_3", 9007199254740991)
+    ]
+    assert [
+        line
+        for (line,) in query(warehouse, "select source_line from raw_stripe._rejects order by 1")
+    ] == [1, 2]
