@@ -760,21 +760,36 @@ def test_a_later_runs_text_in_a_number_column_loads_as_variant_after_the_working
     ) == [("ch_1", 5, None), ("ch_2", None, "five")]
 
 
-def test_an_undeclared_text_key_takes_a_later_runs_numbers_as_their_json_text(landing, warehouse):
-    """A text column holds any JSON value as its text (docs/raw-tables.md): no variant."""
+@pytest.mark.parametrize(
+    ("later_notes", "loaded"),
+    [
+        pytest.param(("6", "true"), ("6", "true"), id="numbers as their json text"),
+        pytest.param(
+            ('"2026-11-01T10:00:00+07:00"', '"2026-11-02T08:30:00Z"'),
+            ("2026-11-01T10:00:00+07:00", "2026-11-02T08:30:00Z"),
+            id="time strings as sent",
+        ),
+    ],
+)
+def test_an_undeclared_text_key_takes_a_later_runs_values_as_their_text(
+    landing, warehouse, later_notes, loaded
+):
+    """A text column holds any JSON value as its text, with no variant (docs/raw-tables.md); a
+    later file holding only times under the key loads each as the text its line sent, offset
+    and all, not as the instant Arrow would read from it."""
     write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", '"five"'))
     load_all(landing, warehouse, ["stripe"])
     write(
         landing,
         "stripe/charges_20261102.jsonl",
-        _charge_with_note("ch_2", "6"),
-        _charge_with_note("ch_3", "true"),
+        _charge_with_note("ch_2", later_notes[0]),
+        _charge_with_note("ch_3", later_notes[1]),
     )
     load_all(landing, warehouse, ["stripe"])
     assert query(warehouse, "select id, note from raw_stripe.charges order by id") == [
         ("ch_1", "five"),
-        ("ch_2", "6"),
-        ("ch_3", "true"),
+        ("ch_2", loaded[0]),
+        ("ch_3", loaded[1]),
     ]
     columns = query(
         warehouse,
@@ -782,25 +797,6 @@ def test_an_undeclared_text_key_takes_a_later_runs_numbers_as_their_json_text(la
         " where table_schema = 'raw_stripe' and table_name = 'charges'",
     )
     assert ("note__v_text",) not in columns
-
-
-def test_an_undeclared_text_key_takes_a_later_runs_time_strings_as_sent(landing, warehouse):
-    """A later file holding only times under the key: each loads as the text its line sent,
-    offset and all, not as the instant Arrow would read from it."""
-    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", '"five"'))
-    load_all(landing, warehouse, ["stripe"])
-    write(
-        landing,
-        "stripe/charges_20261102.jsonl",
-        _charge_with_note("ch_2", '"2026-11-01T10:00:00+07:00"'),
-        _charge_with_note("ch_3", '"2026-11-02T08:30:00Z"'),
-    )
-    load_all(landing, warehouse, ["stripe"])
-    assert query(warehouse, "select id, note from raw_stripe.charges order by id") == [
-        ("ch_1", "five"),
-        ("ch_2", "2026-11-01T10:00:00+07:00"),
-        ("ch_3", "2026-11-02T08:30:00Z"),
-    ]
 
 
 def _charge_with(charge_id: str, key: str, value: str) -> str:
