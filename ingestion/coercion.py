@@ -188,6 +188,8 @@ def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
             pc.less(pc.abs(column), float(_EXACT_IN_A_DOUBLE)),
         )
         return pc.cast(pc.if_else(exact, column, pa.scalar(None, column.type)), target)
+    if pa.types.is_integer(column.type) and pa.types.is_floating(target):
+        return pc.cast(column, target, safe=False)
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         return _finite(pc.cast(column, target))
     return pa.nulls(len(column), target)

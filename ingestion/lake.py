@@ -12,8 +12,10 @@ merge leaves. A load counts once dlt has written its `_dlt_loads` entry; the fil
 
 An undeclared column keeps the type the table's oldest Parquet file gave it, as a warehouse
 column keeps its type (`ingestion.variants`): a later run's value that does not fit goes to
-`<column>__v_text`, so the files of a table never disagree on a column's type, which Spark
-(reading the folder as one table, `mergeSchema`) could not read.
+`<column>__v_text`, so the files of a table agree on a column's type, which Spark (reading the
+folder as one table, `mergeSchema`) needs. Not covered: a list column takes lists of any items
+(`ingestion.variants`), so two files may hold lists of different items (`array<string>` and
+`array<struct>`), which Spark's merge refuses.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from fsspec.core import url_to_fs
 
 from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
-from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary
+from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary, configure_arrow_writes
 from ingestion.sources import FILES_TABLE
 from ingestion.suppressed_rows import SuppressionList
 
@@ -68,7 +70,7 @@ def load_all_to_lake(
 
 def lake_pipeline(system: str, lake_url: str, pipelines_dir: Path | None = None) -> dlt.Pipeline:
     """One pipeline per system and lake; it writes Parquet into `lake_url/raw_<system>/`."""
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    configure_arrow_writes()
     if pipelines_dir is None and _is_local(lake_url):
         pipelines_dir = Path(lake_url).resolve().parent / ".dlt" / "pipelines"
     return dlt.pipeline(

@@ -191,16 +191,21 @@ def _load_system(system: str, pipeline: dlt.Pipeline, warehouse: Path) -> LoadSu
     return LoadSummary.of_load(system, _ledger_rows(system, warehouse), load_id)
 
 
-def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
-    """One pipeline per system and warehouse; its working folder sits beside the warehouse.
-
-    A run's Arrow tables are written with dlt's `default` promotion: one list column may hold
-    `[]` (`list<null>`) in one chunk and `["vip"]` or `[{"k": 1}]` in the next, all one `json`
-    column in the warehouse. dlt joins what Arrow promotes without loss and writes the rest to
-    files of their own; with its `none`, the extract failed. Other columns keep one type across
-    chunks anyway (`ingestion.variants`)."""
+def configure_arrow_writes() -> None:
+    """dlt's settings for the sources' Arrow tables, into the warehouse or the lake. Each row
+    gets dlt's load id: staging keeps only completed loads. A run's tables are joined with
+    dlt's `default` promotion: one list column may hold `[]` (`list<null>`) in one chunk and
+    `["vip"]` or `[{"k": 1}]` in the next, all one `json` column in the warehouse. dlt joins
+    what Arrow promotes without loss and writes the rest to files of their own; with its
+    `none`, the extract failed. Other columns keep one type across chunks anyway
+    (`ingestion.variants`)."""
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     dlt.config["data_writer.arrow_concat_promote_options"] = "default"
+
+
+def pipeline_for(system: str, warehouse: Path) -> dlt.Pipeline:
+    """One pipeline per system and warehouse; its working folder sits beside the warehouse."""
+    configure_arrow_writes()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"{warehouse.stem}_{system}",

@@ -68,7 +68,8 @@ class ColumnTypes:
     @classmethod
     def of_raw_table(cls, columns: TTableSchemaColumns) -> ColumnTypes:
         """The column types a raw table has, its `columns` as dlt reads them from the
-        warehouse (`StoredVersions.raw_columns`)."""
+        warehouse (`StoredVersions.raw_columns`) or from the lake's Parquet footers
+        (`ingestion.lake.LakeColumns`)."""
         return cls(
             {
                 name: _ARROW_TYPE_OF_DLT_TYPE[column["data_type"]]

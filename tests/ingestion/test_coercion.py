@@ -197,6 +197,20 @@ def test_an_action_value_that_is_no_number_rejects_its_line_naming_the_type_and_
     assert reasons == {3: f"actions: the value of 'lead' is not a number: {sent!r}"}
 
 
+def test_an_action_value_beyond_a_doubles_exact_integers_loads_as_the_nearest_double():
+    """Arrow's checked cast of such a JSON integer to a double raised, which stopped the load;
+    a decimal column holds doubles, so the value loads as the nearest one."""
+    table, reasons = _coerced_insights(
+        [
+            [{"action_type": "lead", "value": 9007199254740993}],
+            [{"action_type": "lead", "value": 3}],
+        ],
+        bad_neighbour=False,
+    )
+    assert table.column("actions__lead").to_pylist() == [9007199254740992.0, 3.0]
+    assert reasons == {}
+
+
 @pytest.mark.parametrize("bad_neighbour", [False, True], ids=["all_valid", "beside_a_bad_line"])
 @pytest.mark.parametrize(
     "entry",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -133,6 +134,18 @@ def test_an_undeclared_key_of_another_json_type_in_a_later_lake_run_loads_as_var
         {"id": "ch_1", "note": 5, "note__v_text": None},
         {"id": "ch_2", "note": None, "note__v_text": "five"},
     ]
+
+
+def test_a_lake_run_takes_an_empty_list_then_lists_of_text_under_one_key(tmp_path: Path) -> None:
+    """dlt joins a run's tables of `[]` (`list<null>`) and `["vip"]` only with its `default`
+    promotion; the lake's pipeline once left dlt's `none`, which failed the extract unless a
+    warehouse pipeline in the same process had set it first. dlt's setting is reset here."""
+    dlt.config["data_writer.arrow_concat_promote_options"] = "none"
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    write(landing, "stripe/charges_20261101.jsonl", _charge_with_note("ch_1", "[]"))
+    write(landing, "stripe/charges_20261102.jsonl", _charge_with_note("ch_2", '["vip"]'))
+    (summary,) = load_all_to_lake(landing, lake, ["stripe"])
+    assert (summary.files, summary.rows_loaded, summary.rows_rejected) == (2, 2, 0)
 
 
 def test_lake_column_types_come_from_the_oldest_file_that_has_the_column(tmp_path: Path) -> None:

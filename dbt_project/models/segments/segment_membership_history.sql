@@ -68,7 +68,7 @@ select changes.segment, changes.customer_id, changes.valid_from, changes.valid_t
 from changes
 cross join last_change
 where (last_change.changed_at is null or {{ as_of() }} > last_change.changed_at)
-    {%- if keeps_stored_rows() %}
+    {%- if open_cdp.keeps_stored_rows() %}
     and false
     {%- endif %}
 
