@@ -18,7 +18,15 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ingestion.arrow_text import is_text
-from ingestion.exports import NUMBER_KINDS, ExportSpec, FileFormat, Kind, Typed, snake_case
+from ingestion.exports import (
+    EXACT_DOUBLE,
+    NUMBER_KINDS,
+    ExportSpec,
+    FileFormat,
+    Kind,
+    Typed,
+    snake_case,
+)
 from ingestion.parsing.result import ParsedFile
 from ingestion.reasons import not_valid, showing
 
@@ -26,7 +34,6 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 _DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _DECIMAL = re.compile(_DECIMAL_TEXT)
 _INT64_DIGITS = {"+": "9223372036854775807", "-": "9223372036854775808"}
-_EXACT_IN_A_DOUBLE = 2**53
 _DATE_FIELDS = {
     "%Y": r"(?P<year>[0-9]{4})",
     "%m": r"(?P<month>[0-9]{1,2})",
@@ -185,7 +192,7 @@ def _convert_number(column: pa.Array, kind: Kind) -> pa.Array:
     if pa.types.is_floating(column.type) and kind is Kind.INTEGER:
         exact = pc.and_(
             pc.equal(pc.floor(column), column),
-            pc.less(pc.abs(column), float(_EXACT_IN_A_DOUBLE)),
+            pc.less(pc.abs(column), float(EXACT_DOUBLE)),
         )
         return pc.cast(pc.if_else(exact, column, pa.scalar(None, column.type)), target)
     if pa.types.is_integer(column.type) and pa.types.is_floating(target):

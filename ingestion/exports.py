@@ -25,6 +25,9 @@ class Kind(Enum):
 NUMBER_KINDS = (Kind.INTEGER, Kind.DECIMAL)
 """The kinds a JSON value must be a JSON number for (docs/raw-tables.md)."""
 
+EXACT_DOUBLE = 2**53
+"""Below this a double holds every whole number exactly; JSON numbers are read as doubles."""
+
 
 @dataclass(frozen=True)
 class Typed:

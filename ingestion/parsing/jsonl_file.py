@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ingestion.arrow_text import is_text
-from ingestion.exports import NUMBER_KINDS, ExportSpec, Kind, snake_case
+from ingestion.exports import EXACT_DOUBLE, NUMBER_KINDS, ExportSpec, Kind, snake_case
 from ingestion.parsing.lines import NEWLINE, Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 from ingestion.reasons import not_valid, showing
@@ -44,9 +44,6 @@ _MISFITS = {Kind.INTEGER: r'["tf{\[]', Kind.DECIMAL: r'["tf{\[]', Kind.BOOLEAN: 
 """How a declared field's value starts when it is a JSON type the field's column cannot take: a
 number field's a string, boolean, object or list; a boolean field's an object or list (text and
 numbers such as `"yes"` or `1` are left to the coercion, as CSV text is)."""
-_EXACT_DOUBLE = 2**53
-"""Whole doubles up to here are written as integers; a larger one keeps its float notation
-(`1e+20`) rather than spell out digits no line sent."""
 _NAME_VALUES = pa.list_(pa.struct([("name", pa.string()), ("values", pa.list_(pa.string()))]))
 """The one type a list to pivot is parsed as: the Lead Ads `field_data` shape."""
 
@@ -407,8 +404,9 @@ def as_json_text(column: pa.Array) -> pa.Array:
 
 
 def _whole_as_int(value: object) -> object:
-    """`value` with each whole float that a double holds exactly made an int, at any depth."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_DOUBLE:
+    """`value` with each whole float that a double holds exactly made an int, at any depth; a
+    larger one keeps its float notation (`1e+20`) rather than spell out digits no line sent."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_DOUBLE:
         return int(value)
     if isinstance(value, list):
         return [_whole_as_int(item) for item in value]
