@@ -8,6 +8,7 @@ and which columns get a type at ingestion so that a bad value is a rejected row,
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -96,10 +97,22 @@ class ExportSpec:
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
+_UNDECOMPOSED_LETTERS = str.maketrans(
+    {"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe"}
+)
+"""Latin letters that Unicode does not write as a base letter plus marks, so NFKD leaves them."""
+
 
 def snake_case(header: str) -> str:
-    """Raw column name of an export header: lower case, each run of other characters one `_`."""
-    return _NON_ALNUM.sub("_", header.strip().lower()).strip("_")
+    """Raw column name of an export header: lower case, accents dropped, each run of other
+    characters one `_`. Without the accents a Vietnamese header keeps its letters: a Lead Ads
+    question "Số điện thoại" names `so_dien_thoai`, where dropping every non-ASCII letter left
+    `s_i_n_tho_i`, which no analyst could read or guess."""
+    folded = header.strip().lower()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded.translate(_UNDECOMPOSED_LETTERS))
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NON_ALNUM.sub("_", folded).strip("_")
 
 
 HUBSPOT_TIME = timestamp("%Y-%m-%d %H:%M")

@@ -1030,6 +1030,28 @@ def test_new_columns_are_kept(landing, warehouse):
     assert query(warehouse, "select shipping__city from raw_stripe.charges") == [("Hue",)]
 
 
+def test_vietnamese_headers_and_answer_names_keep_their_letters_without_accents(landing, warehouse):
+    """A header or Lead Ads question written in Vietnamese names its column by its letters
+    without the accents (`đ` is `d`), not by the ASCII letters alone (`s_i_n_tho_i`)."""
+    write(
+        landing,
+        "hubspot/contacts_20261101.csv",
+        CONTACTS_HEADER + ",Tỉnh/Thành phố",
+        contact("1") + ',"Đà Nẵng"',
+    )
+    write(
+        landing,
+        "facebook_ads/leads_20261101.jsonl",
+        lead("1", '[{"name": "Số điện thoại", "values": ["0912"]}]'),
+        lead("2", '[{"name": "so_dien_thoai", "values": ["0913"]}]'),
+    )
+    load_all(landing, warehouse, ["hubspot", "facebook_ads"])
+    assert query(warehouse, "select tinh_thanh_pho from raw_hubspot.contacts") == [("Đà Nẵng",)]
+    assert query(
+        warehouse, "select id, field_data__so_dien_thoai from raw_facebook_ads.leads order by id"
+    ) == [("1", "0912"), ("2", "0913")]
+
+
 def test_columns_are_typed_and_lists_pivoted(landing, warehouse):
     write(landing, "vnpay/transactions_20261101.csv", TRANSACTIONS_HEADER, transaction("DH1"))
     write(
