@@ -27,6 +27,7 @@ from ingestion.exports import (
     Typed,
     snake_case,
 )
+from ingestion.named_entries import with_column_per_name
 from ingestion.parsing.result import ParsedFile
 from ingestion.reasons import not_valid, showing
 
@@ -385,27 +386,13 @@ def _with_action_columns(
     values: pa.Array,
     loads: np.ndarray,
 ) -> pa.Table:
-    """The table with a column per snake_cased action type of the rows that load. Types that
-    snake_case alike are one column, as dlt could take no two of one name; a line sending one
-    twice keeps its first entry, as Lead Ads answers do (`owners` ascends, so that entry is
-    where the line's row number first appears)."""
+    """The table with a column per snake_cased action type of the rows that load, as Lead Ads
+    answers get one per question."""
     kept = loads[owners]
     if not kept.all():
         keep = pa.array(kept)
         owners, kinds, values = owners[kept], kinds.filter(keep), values.filter(keep)
-    alike: dict[str, list[str]] = {}
-    for kind in pc.unique(kinds).to_pylist():
-        alike.setdefault(snake_case(kind), []).append(kind)
-    for snake_cased, spellings in alike.items():
-        chosen = pc.is_in(kinds, pa.array(spellings, pa.string())).to_numpy(zero_copy_only=False)
-        rows = owners[chosen]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
-        positions = np.full(table.num_rows, -1, dtype=np.int64)
-        positions[rows[first]] = np.nonzero(chosen)[0][first]
-        index = pa.array(positions, mask=positions < 0)
-        table = table.append_column(f"{name}__{snake_cased}", values.take(index))
-    return table
+    return with_column_per_name(table, name, owners, kinds, values)
 
 
 def _concatenate(strings: pa.Array) -> pa.Buffer:

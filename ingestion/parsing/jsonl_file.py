@@ -33,6 +33,7 @@ import pyarrow.json as pa_json
 
 from ingestion.arrow_text import is_text
 from ingestion.exports import EXACT_DOUBLE, NUMBER_KINDS, ExportSpec, Kind, snake_case
+from ingestion.named_entries import with_column_per_name
 from ingestion.parsing.lines import NEWLINE, Bytes, Lines, blank_out, split_lines
 from ingestion.parsing.result import ParsedFile, Quarantine
 from ingestion.reasons import not_valid, showing
@@ -608,9 +609,8 @@ def _flatten_structs(table: pa.Table) -> pa.Table:
 def pivot_name_values(table: pa.Table, name: str) -> pa.Table:
     """A Lead Ads style list of `{name, values}` becomes columns `<list>__<entry name>` holding
     each entry's first value; the list column itself is dropped. Names that snake_case alike
-    (`Email`, `email`) are one question, so one column, as dlt could take no two of one name;
-    a line answering it twice keeps its first entry, as an entry keeps its first value
-    (`owners` ascends, so that entry is where the line's row number first appears)."""
+    (`Email`, `email`) are one question: a line answering it twice keeps its first entry, as an
+    entry keeps its first value."""
     column = table[name].combine_chunks()
     entries = pc.list_flatten(column)
     owners = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
@@ -620,19 +620,7 @@ def pivot_name_values(table: pa.Table, name: str) -> pa.Table:
     first_of_entry[pc.list_parent_indices(first).to_numpy(zero_copy_only=False)] = np.arange(
         len(first_values)
     )
-    entry_names = entries.field("name")
-    table = table.drop_columns([name])
-    spellings: dict[str, list[str]] = {}
-    for entry in pc.unique(entry_names).drop_null().to_pylist():
-        spellings.setdefault(f"{name}__{snake_case(entry)}", []).append(entry)
-    for column_name, names in spellings.items():
-        chosen = pc.is_in(entry_names, pa.array(names, pa.string()))
-        chosen = chosen.fill_null(False).to_numpy(zero_copy_only=False)
-        rows = owners[chosen]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
-        positions = np.full(table.num_rows, -1, dtype=np.int64)
-        positions[rows[first]] = first_of_entry[chosen][first]
-        index = pa.array(positions, mask=positions < 0)
-        table = table.append_column(column_name, first_values.take(index))
-    return table
+    values = first_values.take(pa.array(first_of_entry, mask=first_of_entry < 0))
+    return with_column_per_name(
+        table.drop_columns([name]), name, owners, entries.field("name"), values
+    )
