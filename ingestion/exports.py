@@ -108,11 +108,11 @@ def snake_case(header: str) -> str:
     characters one `_`. Without the accents a Vietnamese header keeps its letters: a Lead Ads
     question "Số điện thoại" names `so_dien_thoai`, where dropping every non-ASCII letter left
     `s_i_n_tho_i`, which no analyst could read or guess."""
-    folded = header.strip().lower()
+    folded = header.strip()
     if not folded.isascii():
-        decomposed = unicodedata.normalize("NFKD", folded.translate(_UNDECOMPOSED_LETTERS))
+        decomposed = unicodedata.normalize("NFKD", folded).lower().translate(_UNDECOMPOSED_LETTERS)
         folded = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NON_ALNUM.sub("_", folded).strip("_")
+    return _NON_ALNUM.sub("_", folded.lower()).strip("_")
 
 
 HUBSPOT_TIME = timestamp("%Y-%m-%d %H:%M")

@@ -15,8 +15,9 @@ def with_column_per_name(
     """`table` with a column `<prefix>__<name>` per snake_cased entry name, holding each row's
     value of that name. Entry k belongs to row `owners[k]` (ascending), is called `names[k]` and
     holds `values[k]`. Names that snake_case alike (`Email`, `email`) are one column, as dlt
-    could take no two of one name, and a row naming one twice keeps its first entry, since the
-    person or the platform meant the first; a null name names no column."""
+    could take no two of one name, and a row naming one twice keeps its first entry, as an
+    entry keeps its first value; a null name names no column. Callers reject the rows of names
+    that snake_case to nothing first: they would name a column `<prefix>__`."""
     spellings: dict[str, list[str]] = {}
     for name in pc.unique(names).drop_null().to_pylist():
         spellings.setdefault(snake_case(name), []).append(name)

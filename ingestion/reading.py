@@ -203,10 +203,16 @@ def _keys_not_null(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
 
 
 def _unique(names: list[str]) -> list[str]:
-    """Two headers that snake_case alike keep both columns: the second gets `_2`."""
-    seen: dict[str, int] = {}
+    """Two headers that snake_case alike keep both columns: the second gets `_2`, or the next
+    number that no other header is named (`A, a, a_2` give `a, a_3, a_2`, not two `a_2`)."""
+    headers = set(names)
+    used: set[str] = set()
     unique: list[str] = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        chosen, number = name, 1
+        while chosen in used or (chosen != name and chosen in headers):
+            number += 1
+            chosen = f"{name}_{number}"
+        used.add(chosen)
+        unique.append(chosen)
     return unique

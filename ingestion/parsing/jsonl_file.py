@@ -567,11 +567,7 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
     column exists whatever the file held. A list holding objects without keys (`[{}]`) becomes
     its JSON text: Parquet cannot write an object without fields, which failed dlt's whole
     extract."""
-    table = _flatten_structs(table)
-    renamed = [
-        "__".join(snake_case(part) for part in name.split("__")) for name in table.column_names
-    ]
-    table = table.rename_columns(renamed)
+    table = _join_alike_keys(_flatten_structs(table))
     for name in spec.pivot_lists:
         if name in table.column_names and pa.types.is_list(table[name].type):
             table = pivot_name_values(table, name)
@@ -582,6 +578,28 @@ def flatten(table: pa.Table, spec: ExportSpec) -> pa.Table:
             text = as_json_text(column.combine_chunks())
             table = table.set_column(index, table.column_names[index], text)
     return table
+
+
+def _join_alike_keys(table: pa.Table) -> pa.Table:
+    """The columns named in snake_case, keys that snake_case alike (`Tag` and `tag`, `Tỉnh` and
+    `tinh`) joined in one column, as Lead Ads answer names are: two columns of one name failed
+    the whole load. A line sending both keeps the value of the spelling first in code-point
+    order that it did not leave null, so every chunk and every file picks alike; spellings
+    holding different types are joined as their JSON text."""
+    spellings: dict[str, list[str]] = {}
+    for name in table.column_names:
+        snake_cased = "__".join(snake_case(part) for part in name.split("__"))
+        spellings.setdefault(snake_cased, []).append(name)
+    if len(spellings) == table.num_columns:
+        return table.rename_columns(list(spellings))
+    columns: dict[str, pa.ChunkedArray] = {}
+    for snake_cased, names in spellings.items():
+        alike = [table[name] for name in sorted(names)]
+        typed = [column for column in alike if not pa.types.is_null(column.type)] or alike[:1]
+        if len({column.type for column in typed}) > 1:
+            typed = [as_json_text(column.combine_chunks()) for column in typed]
+        columns[snake_cased] = pc.coalesce(*typed) if len(typed) > 1 else typed[0]
+    return pa.table(columns)
 
 
 def _holds_empty_object(data_type: pa.DataType) -> bool:

@@ -1,6 +1,6 @@
 """`dbt show` and `dbt compile` of an incremental model on a built warehouse render its full
-build (macros/incremental/previews.sql): its incremental SQL reads temporary tables that only
-its pre-hooks, which those commands do not run, make."""
+build, unless it keeps history (macros/incremental/previews.sql): its incremental SQL reads
+temporary tables that only its pre-hooks, which those commands do not run, make."""
 
 from __future__ import annotations
 
@@ -43,15 +43,19 @@ def test_every_incremental_sql_model_can_be_previewed_on_a_built_warehouse(
     assert {model: shown.get(model) for model in models} == dict.fromkeys(models, "success")
 
 
-def test_compiled_sql_of_an_incremental_mart_reads_no_temporary_table(
+def test_compiled_sql_renders_a_mart_as_its_full_build_and_a_history_as_its_increment(
     warehouse_copy: Path, tmp_path: Path
 ) -> None:
+    """A history (`full_refresh=false`) is no full build of its inputs: its compiled SQL stays
+    the increment, which reads the spells it holds."""
     target = tmp_path / "target"
     run_dbt(
-        ["compile", "--select", "customers"],
+        ["compile", "--select", "customers", "segment_membership_history"],
         warehouse_copy,
         target_dir=target,
         dbt_vars={"as_of": SAMPLE_AS_OF},
     ).raise_on_failure()
-    (compiled,) = (target / "compiled").rglob("customers.sql")
-    assert "__changed_customers" not in compiled.read_text()
+    (customers,) = (target / "compiled").rglob("customers.sql")
+    (history,) = (target / "compiled").rglob("segment_membership_history.sql")
+    assert "__changed_customers" not in customers.read_text()
+    assert "open_spells" in history.read_text()

@@ -1052,6 +1052,21 @@ def test_vietnamese_headers_and_answer_names_keep_their_letters_without_accents(
     ) == [("1", "0912"), ("2", "0913")]
 
 
+def test_headers_that_snake_case_alike_keep_a_column_each_numbered_past_any_header(
+    landing, warehouse
+):
+    write(
+        landing,
+        "hubspot/contacts_20261101.csv",
+        CONTACTS_HEADER + ",Tag,tag,Tag 2",
+        contact("1") + ',"a","b","c"',
+    )
+    load_all(landing, warehouse, ["hubspot"])
+    assert query(warehouse, "select tag, tag_2, tag_3 from raw_hubspot.contacts") == [
+        ("a", "c", "b")
+    ]
+
+
 def test_columns_are_typed_and_lists_pivoted(landing, warehouse):
     write(landing, "vnpay/transactions_20261101.csv", TRANSACTIONS_HEADER, transaction("DH1"))
     write(

@@ -68,8 +68,8 @@
 
 {#- CTE (with its trailing comma, so it opens a `with` list) of the lineage of the staging rows
     this model holds no rows of, as the first pre-hook found them: an incremental build of the
-    model runs only after its pre-hooks (`dbt show` of it finds no such table). Renders nothing
-    on a full build. -#}
+    model runs only after its pre-hooks (`dbt show` renders the full build instead,
+    macros/incremental/previews.sql). Renders nothing on a full build. -#}
 {% macro unseen_lineage() -%}
     {%- if is_incremental() %}
 unseen_lineage as (

@@ -43,6 +43,24 @@ def test_nested_objects_become_double_underscore_columns():
     ]
 
 
+def test_keys_that_snake_case_alike_fill_one_column_the_first_spelling_winning():
+    """`Tag`/`tag` and `Tỉnh`/`tinh` each name one column; a line sending both spellings keeps
+    the one first in code-point order, whatever order the lines came in; spellings of
+    different types join as JSON text."""
+    text = (
+        '{"id": "ch_1", "tag": "b", "Tag": "a", "Tỉnh": "Huế", "meta": {"N": 7}}\n'
+        '{"id": "ch_2", "tag": "c", "tinh": "Hue", "meta": {"n": "seven"}}\n'
+        '{"id": "ch_3", "Tag": null, "tag": "d"}\n'
+    )
+    parsed = read_jsonl_file(text.encode(), CHARGES)
+    assert parsed.quarantine.reasons == {}
+    assert parsed.table.to_pylist() == [
+        {"id": "ch_1", "tag": "a", "tinh": "Huế", "meta__n": "7"},
+        {"id": "ch_2", "tag": "c", "tinh": "Hue", "meta__n": "seven"},
+        {"id": "ch_3", "tag": "d", "tinh": None, "meta__n": None},
+    ]
+
+
 def test_field_data_answers_become_columns_with_their_first_value():
     text = (
         '{"id": "1", "field_data": [{"name": "email", "values": ["a@b.c"]},'
