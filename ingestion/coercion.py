@@ -269,11 +269,11 @@ def _pivot_json_text(
             pc.is_null(kinds),
             pc.and_(pc.is_valid(sent), pc.invert(pc.is_finite(values)).fill_null(True)),
         )
-        nameless = [
-            kind for kind in pc.unique(kinds).drop_null().to_pylist() if not snake_case(kind)
+        unfit = [
+            kind for kind in pc.unique(kinds).drop_null().to_pylist() if _action_type_problem(kind)
         ]
-        if nameless:
-            suspect = pc.or_(suspect, pc.is_in(kinds, pa.array(nameless, pa.string())))
+        if unfit:
+            suspect = pc.or_(suspect, pc.is_in(kinds, pa.array(unfit, pa.string())))
         suspects = np.zeros(table.num_rows, dtype=bool)
         suspects[owners[suspect.fill_null(True).to_numpy(zero_copy_only=False)]] = True
         for row in np.nonzero(suspects & ~rejected)[0].tolist():
