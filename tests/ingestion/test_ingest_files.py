@@ -1030,6 +1030,28 @@ def test_new_columns_are_kept(landing, warehouse):
     assert query(warehouse, "select shipping__city from raw_stripe.charges") == [("Hue",)]
 
 
+def test_json_keys_that_snake_case_alike_fill_one_column_across_deliveries_and_reruns(
+    landing, warehouse
+):
+    """`Tag` and `tag` in one line, then `tag` alone in a later file, all load into `tag`;
+    loading again adds nothing."""
+    write(
+        landing,
+        "stripe/charges_20261101.jsonl",
+        charge("ch_1")[:-1] + ', "Tag": "a", "tag": "b"}',
+        charge("ch_2")[:-1] + ', "tag": "c"}',
+    )
+    load_all(landing, warehouse, ["stripe"])
+    write(landing, "stripe/charges_20261102.jsonl", charge("ch_3")[:-1] + ', "TAG": "d"}')
+    load_all(landing, warehouse, ["stripe"])
+    load_all(landing, warehouse, ["stripe"])
+    assert query(warehouse, "select id, tag from raw_stripe.charges order by id") == [
+        ("ch_1", "a"),
+        ("ch_2", "c"),
+        ("ch_3", "d"),
+    ]
+
+
 def test_vietnamese_headers_and_answer_names_keep_their_letters_without_accents(landing, warehouse):
     """A header or Lead Ads question written in Vietnamese names its column by its letters
     without the accents (`đ` is `d`), not by the ASCII letters alone (`s_i_n_tho_i`)."""
