@@ -13,6 +13,7 @@ from dagster_dbt import DbtProject
 
 from orchestration.defs.activation import build_activation_defs
 from orchestration.defs.automation import build_automation_defs
+from orchestration.defs.blocking_checks import BLOCKING_CHECKS_RESOURCE, BlockingChecks
 from orchestration.defs.guardrails import build_guardrail_defs
 from orchestration.defs.ingest import build_ingest_defs
 from orchestration.defs.privacy import build_privacy_defs
@@ -38,7 +39,7 @@ def build_definitions(
     segments = {spec.key.path[-1]: spec.key for spec in dbt_specs if SEGMENT_TAG in spec.tags}
     activation, audiences = build_activation_defs(segments)
     syncs = [key for assets in activation.assets or [] for key in assets.keys]
-    return dg.Definitions.merge(
+    graph = dg.Definitions.merge(
         build_ingest_defs(),
         transform,
         activation,
@@ -46,10 +47,14 @@ def build_definitions(
         build_serving_defs(models, project.manifest_path),
         build_automation_defs([*syncs, SERVING_KEY, DBT_DOCS_KEY]),
         build_privacy_defs(),
+    )
+    return dg.Definitions.merge(
+        graph,
         dg.Definitions(
             resources={
                 "paths": CdpPaths(),
                 "guardrails": GuardrailLimits.from_file(),
+                BLOCKING_CHECKS_RESOURCE: BlockingChecks.of(graph),
                 **(resources or {}),
             },
         ),

@@ -2,11 +2,12 @@
 
 Each sync asset depends directly on the marts its guardrails watch (customers, id changes) and on
 its segment's model, so a failed blocking guardrail check on any of them holds the sync back in
-the same run. The asset re-evaluates the guardrails before sending anything, because a sync can
-also start on its own (eager automation after a marts update), when the checks ran in an earlier
-run. A sync whose destination's `secret:` is not set yet is skipped (not materialized) with the
-reason in the log, so a fresh checkout's `make run` syncs what it can (the file drops); a
-configured destination that fails, fails the run.
+the same run. A sync can also start outside that run (eager automation after a marts update, the
+UI), when the checks ran in an earlier one: it then waits until the recorded blocking checks of
+what it reads passed (dbt tests included, `defs/blocking_checks.py`), and it re-evaluates the
+guardrails on the warehouse as it is before sending anything. A sync whose destination's `secret:`
+is not set yet is skipped (not materialized) with the reason in the log, so a fresh checkout's
+`make run` syncs what it can (the file drops); a configured destination that fails, fails the run.
 """
 
 import os
@@ -19,6 +20,11 @@ import duckdb
 from dagster import AssetExecutionContext
 
 from orchestration import settings
+from orchestration.defs.blocking_checks import (
+    BlockingChecks,
+    eager_after_passed_checks,
+    hold_back_after_failed_checks,
+)
 from orchestration.defs.guardrails import (
     CUSTOMERS_KEY,
     ID_CHANGES_KEY,
@@ -126,7 +132,7 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         kinds={destination_type},
         pool=WAREHOUSE_POOL,
         output_required=False,
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=eager_after_passed_checks(),
         description=f"Syncs segment `{sync.segment}` to `{sync.destination}` "
         f"({destination_type}, mode {sync.mode}, member key `{sync.member_key}`).",
     )
@@ -135,6 +141,7 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         paths: CdpPaths,
         activation: ActivationResource,
         guardrails: GuardrailLimits,
+        blocking_checks: dg.ResourceParam[BlockingChecks],
     ) -> Iterator[dg.MaterializeResult]:
         from activation.destinations import build_destination
         from activation.engine import run_sync
@@ -144,6 +151,7 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         if missing is not None:
             context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
             return
+        hold_back_after_failed_checks(context, blocking_checks, f"sync {sync.name} not sent")
         with paths.connect() as con:
             members = segment_size(con, sync.segment)
             tripped = [

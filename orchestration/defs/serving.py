@@ -2,7 +2,8 @@
 
 The copy depends directly on every dbt model, so a failed blocking check on any of them (a dbt
 test or a guardrail) holds it back like the syncs: analysts keep the last good snapshot until
-someone has looked at the suspicious change.
+someone has looked at the suspicious change. Dagster enforces that only inside the run where the
+check failed; `defs/blocking_checks.py` carries it over to later runs.
 """
 
 import hashlib
@@ -13,6 +14,11 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
+from orchestration.defs.blocking_checks import (
+    BlockingChecks,
+    eager_after_passed_checks,
+    hold_back_after_failed_checks,
+)
 from orchestration.defs.resources import CdpPaths
 from orchestration.defs.transform import seed_parse
 from orchestration.instance import WAREHOUSE_POOL
@@ -35,14 +41,21 @@ def build_serving_defs(models: Sequence[dg.AssetKey], manifest: Path) -> dg.Defi
         group_name="serving",
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=eager_after_passed_checks(),
         description="data/warehouse/serving.duckdb: the analysts' layers of the warehouse with "
         "personal data hashed (unchanged rows carried over from the previous copy) and, with "
         "CDP_RESTRICTED_COPY=1, serving_restricted.duckdb, the whole warehouse raw (owner-only), "
         "swapped in atomically so analysts can query while the next run writes. See "
         "docs/serving.md.",
     )
-    def serving_copy(context: AssetExecutionContext, paths: CdpPaths) -> dg.MaterializeResult:
+    def serving_copy(
+        context: AssetExecutionContext,
+        paths: CdpPaths,
+        blocking_checks: dg.ResourceParam[BlockingChecks],
+    ) -> dg.MaterializeResult:
+        hold_back_after_failed_checks(
+            context, blocking_checks, "serving copy not republished, the previous one stays"
+        )
         with retry_transient(context):
             snapshot = publish_serving_copy(
                 paths.warehouse(),

@@ -11,6 +11,12 @@ import pytest
 
 from orchestration.defs import build_definitions
 from orchestration.defs.automation import FULL_CHAIN_JOB, SELF_RECORDED_TAG, record_run_failures
+from orchestration.defs.blocking_checks import (
+    BLOCKING_CHECKS_RESOURCE,
+    BlockingChecks,
+    eager_after_passed_checks,
+)
+from orchestration.defs.guardrails import ID_CHANGES_KEY
 from orchestration.defs.ingest import raw_key
 from orchestration.defs.resources import CdpPaths
 from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY
@@ -88,15 +94,39 @@ def test_daily_schedule_runs_the_whole_chain(defs: dg.Definitions) -> None:
     }
 
 
-def test_syncs_and_serving_follow_marts_updates_eagerly(defs: dg.Definitions) -> None:
+def test_syncs_and_serving_follow_marts_updates_once_their_blocking_checks_passed(
+    defs: dg.Definitions,
+) -> None:
     graph = defs.resolve_asset_graph()
     followers = [k for k in graph.get_all_asset_keys() if k.path[0] in ("activation", "serving")]
     assert SERVING_KEY in followers
     for key in followers:
-        assert graph.get(key).automation_condition == dg.AutomationCondition.eager(), key
+        expected = (
+            dg.AutomationCondition.eager() if key == DBT_DOCS_KEY else eager_after_passed_checks()
+        )
+        assert graph.get(key).automation_condition == expected, key
     sensor = defs.resolve_sensor_def("after_marts_update")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert set(sensor.asset_selection.resolve(graph)) == set(followers)
+
+
+def test_serving_and_syncs_know_the_guardrails_and_dbt_tests_that_hold_them_back(
+    defs: dg.Definitions,
+) -> None:
+    checks = defs.resources[BLOCKING_CHECKS_RESOURCE]
+    assert isinstance(checks, BlockingChecks)
+    graph = defs.resolve_asset_graph()
+    guardrails = {
+        dg.AssetCheckKey(CUSTOMERS, "largest_customer_within_limit"),
+        dg.AssetCheckKey(ID_CHANGES_KEY, "merges_within_limit"),
+    }
+    syncs = [key for key in graph.get_all_asset_keys() if key.path[0] == "activation"]
+    assert syncs
+    for key in [SERVING_KEY, *syncs]:
+        assert guardrails <= set(checks.upstream[key]), key
+    dbt_tests = {check for check in checks.upstream[SERVING_KEY] if check not in guardrails}
+    assert any(check.name.startswith("unique_customers_") for check in dbt_tests)
+    assert all(graph.get(check).blocking for check in checks.upstream[SERVING_KEY])
 
 
 def _failed_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.ExecuteInProcessResult:

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from orchestration import settings
+from orchestration.defs.blocking_checks import BLOCKING_CHECKS_RESOURCE, BlockingChecks
 from orchestration.defs.resources import CdpPaths
 from orchestration.defs.serving import SERVING_KEY, build_serving_defs
 from orchestration.serving import RESTRICTED_NAME
@@ -23,7 +24,9 @@ def _materialize_serving(warehouse: Path) -> Mapping[str, dg.MetadataValue]:
     serving = next(
         a for a in defs.assets or () if isinstance(a, dg.AssetsDefinition) and SERVING_KEY in a.keys
     )
-    result = dg.materialize([serving], resources={"paths": CdpPaths()})
+    result = dg.materialize(
+        [serving], resources={"paths": CdpPaths(), BLOCKING_CHECKS_RESOURCE: BlockingChecks({})}
+    )
     assert result.success
     return result.asset_materializations_for_node(serving.node_def.name)[0].metadata
 
