@@ -1,4 +1,11 @@
-"""`cdp sync [NAME] [--dry-run]`: send audiences to their destinations (all syncs without NAME)."""
+"""`cdp sync [NAME] [--dry-run]`: send audiences to their destinations (all syncs without NAME).
+
+Every send first passes the guardrails the Dagster sync assets apply (orchestration/
+sync_guardrails.py) and records its audience size where they do, so a sync started here neither
+bypasses a limit nor leaves the next size-swing check comparing with an older sync. A tripped
+guardrail refuses the send (exit 1); as in Dagster, the way past it is raising the limit in
+orchestration/guardrails.yaml after a human looked.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,30 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
 
 from activation.config import ActivationConfig, ConfigError, load_config
 from activation.destinations import ConnectionCheckError
 from activation.engine import SyncResult, run_sync
-from activation.secrets import MissingSecretError, SecretResolver
+from activation.secrets import SecretResolver
 from orchestration import settings
+from orchestration.guardrails import GuardrailOutcome, segment_size
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from orchestration.defs.resources import GuardrailLimits
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sync", help="sync audiences to destinations (reverse ETL)")
     parser.add_argument("name", nargs="?", help="one sync from activation/config/syncs.yml")
     parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be sent; send and change nothing"
+        "--dry-run",
+        action="store_true",
+        help="print the guardrail verdicts and what would be sent; send and change nothing",
     )
     parser.add_argument(
         "--config-dir", type=Path, default=None, help="folder with destinations.yml and syncs.yml"
@@ -58,7 +76,57 @@ def _report(result: SyncResult) -> None:
     )
 
 
+def _report_verdicts(name: str, verdicts: dict[str, GuardrailOutcome]) -> None:
+    for guardrail, outcome in verdicts.items():
+        verdict = "passed" if outcome.passed else "holds back"
+        print(f"{name}: guardrail {guardrail} {verdict}: {outcome.detail}")
+
+
+def _sync_one(
+    name: str,
+    args: argparse.Namespace,
+    config: ActivationConfig,
+    secrets: SecretResolver,
+    instance: dg.DagsterInstance,
+    limits: GuardrailLimits,
+) -> int:
+    """One sync, as its Dagster asset runs it: destination ready, guardrails passed, then send."""
+    from orchestration.defs.activation import ActivationResource
+    from orchestration.sync_guardrails import pre_send_verdicts, record_sync, tripped
+
+    sync = config.sync(name)
+    missing = ActivationResource.missing_secret(config.destination(sync.destination), secrets)
+    if missing is not None:
+        if args.name:
+            print(f"{name}: error: {missing}", file=sys.stderr)
+            return 1
+        print(f"{name}: skipped, destination not configured: {missing}")
+        return 0
+    with duckdb.connect(str(settings.warehouse_path())) as con:
+        members = segment_size(con, sync.segment)
+        verdicts = pre_send_verdicts(con, instance, name, sync.segment, limits)
+    held = "; ".join(tripped(verdicts))
+    if args.dry_run:
+        _report_verdicts(name, verdicts)
+    elif held:
+        print(
+            f"{name}: error: guardrails hold back the send, nothing sent: {held} "
+            "(limits in orchestration/guardrails.yaml)",
+            file=sys.stderr,
+        )
+        return 1
+    result = run_sync(settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run)
+    _report(result)
+    if args.dry_run:
+        return 1 if held else 0
+    record_sync(instance, result, members)
+    return 1 if result.failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    from orchestration.defs.resources import GuardrailLimits
+    from orchestration.instance import cdp_instance
+
     root = settings.project_root()
     try:
         config = load_config(args.config_dir or root / "activation" / "config")
@@ -67,25 +135,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     _resolve_paths(config, root)
     secrets = SecretResolver(os.environ, root / ".dlt" / "secrets.toml")
+    limits = GuardrailLimits.from_file()
     names = [args.name] if args.name else [sync.name for sync in config.syncs]
     exit_code = 0
-    for name in names:
-        try:
-            result = run_sync(
-                settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run
-            )
-        except MissingSecretError as error:
-            if args.name:
+    with cdp_instance() as instance:
+        for name in names:
+            try:
+                exit_code = max(exit_code, _sync_one(name, args, config, secrets, instance, limits))
+            except (ConfigError, ConnectionCheckError, ValueError) as error:
                 print(f"{name}: error: {error}", file=sys.stderr)
                 exit_code = 1
-            else:
-                print(f"{name}: skipped, destination not configured: {error}")
-            continue
-        except (ConfigError, ConnectionCheckError, ValueError) as error:
-            print(f"{name}: error: {error}", file=sys.stderr)
-            exit_code = 1
-            continue
-        _report(result)
-        if result.failed:
-            exit_code = 1
     return exit_code

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from orchestration import settings
@@ -31,25 +30,14 @@ from orchestration.defs.guardrails import (
     AudienceGuard,
 )
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
-from orchestration.guardrails import (
-    GuardrailOutcome,
-    audience_change,
-    largest_customer,
-    merges_in_latest_build,
-    segment_size,
-)
+from orchestration.guardrails import segment_size
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.retries import retry_transient
+from orchestration.sync_guardrails import pre_send_verdicts, sync_key, synced_metadata, tripped
 
 ACTIVATION_GROUP = "activation"
 MEMBERSHIPS_KEY = dg.AssetKey(["marts", "segment_memberships"])
 TRAITS_KEY = dg.AssetKey(["marts", "customer_traits"])
-AUDIENCE_METADATA = "segment_members"
-"""Metadata of each sync materialization: the segment's size when it was synced."""
-
-
-def sync_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["activation", name])
 
 
 def activation_config_dir() -> Path:
@@ -101,29 +89,6 @@ def _resolve_data_path(path: Path) -> Path:
     return settings.project_root() / path
 
 
-def last_synced_audience(instance: dg.DagsterInstance, sync: str) -> int | None:
-    event = instance.get_latest_materialization_event(sync_key(sync))
-    if event is None or event.asset_materialization is None:
-        return None
-    value = event.asset_materialization.metadata.get(AUDIENCE_METADATA)
-    return int(value.value) if value is not None else None
-
-
-def audience_outcome(
-    con: duckdb.DuckDBPyConnection,
-    instance: dg.DagsterInstance,
-    guard: AudienceGuard,
-    limits: GuardrailLimits,
-) -> GuardrailOutcome:
-    return audience_change(
-        guard.segment,
-        segment_size(con, guard.segment),
-        last_synced_audience(instance, guard.sync),
-        limits.max_audience_change_share,
-        limits.min_audience_size_for_change_check,
-    )
-
-
 def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.AssetsDefinition:
     @dg.asset(
         key=sync_key(sync.name),
@@ -154,37 +119,19 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         hold_back_after_failed_checks(context, blocking_checks, f"sync {sync.name} not sent")
         with paths.connect() as con:
             members = segment_size(con, sync.segment)
-            tripped = [
-                outcome.detail
-                for outcome in (
-                    largest_customer(con, guardrails.max_customer_source_records),
-                    merges_in_latest_build(con, guardrails.max_merges_per_run),
-                    audience_outcome(con, context.instance, guard, guardrails),
-                )
-                if not outcome.passed
-            ]
-        if tripped:
+            held = tripped(
+                pre_send_verdicts(con, context.instance, sync.name, sync.segment, guardrails)
+            )
+        if held:
             raise dg.Failure(
-                description=f"guardrails hold back sync {sync.name}: " + "; ".join(tripped)
+                description=f"guardrails hold back sync {sync.name}: " + "; ".join(held)
             )
         destination = build_destination(config.destination(sync.destination), secrets)
         with retry_transient(context):
             result = run_sync(
                 paths.warehouse(), config, sync.name, secrets, destination=destination
             )
-        yield dg.MaterializeResult(
-            metadata={
-                "status": result.status,
-                "added": result.added,
-                "updated": result.updated,
-                "removed": result.removed,
-                "failed": result.failed,
-                "skipped_consent": result.skipped_consent,
-                "skipped_missing_key": result.skipped_missing_key,
-                AUDIENCE_METADATA: members,
-                "sync_run_id": result.run_id,
-            }
-        )
+        yield dg.MaterializeResult(metadata=synced_metadata(result, members))
 
     return sync_audience
 

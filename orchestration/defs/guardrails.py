@@ -15,6 +15,7 @@ from dagster import AssetCheckExecutionContext
 from orchestration.defs.resources import CdpPaths, GuardrailLimits
 from orchestration.guardrails import GuardrailOutcome, largest_customer, merges_in_latest_build
 from orchestration.instance import WAREHOUSE_POOL
+from orchestration.sync_guardrails import audience_outcome
 
 CUSTOMERS_KEY = dg.AssetKey(["marts", "customers"])
 ID_CHANGES_KEY = dg.AssetKey(["marts", "customer_id_changes"])
@@ -82,8 +83,6 @@ def build_guardrail_defs(audiences: Sequence[AudienceGuard]) -> dg.Definitions:
 
 
 def _audience_check(guard: AudienceGuard) -> dg.AssetChecksDefinition:
-    from orchestration.defs.activation import audience_outcome
-
     @dg.asset_check(
         asset=guard.segment_key,
         name=guard.check_name,
@@ -96,6 +95,8 @@ def _audience_check(guard: AudienceGuard) -> dg.AssetChecksDefinition:
         context: AssetCheckExecutionContext, paths: CdpPaths, guardrails: GuardrailLimits
     ) -> dg.AssetCheckResult:
         with paths.connect() as con:
-            return check_result(audience_outcome(con, context.instance, guard, guardrails))
+            return check_result(
+                audience_outcome(con, context.instance, guard.sync, guard.segment, guardrails)
+            )
 
     return audience_size_stable

@@ -9,15 +9,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.activation import (
+from orchestration.defs.activation import ActivationResource
+from orchestration.defs.resources import GuardrailLimits
+from orchestration.sync_guardrails import (
     AUDIENCE_METADATA,
-    ActivationResource,
     audience_outcome,
     last_synced_audience,
     sync_key,
 )
-from orchestration.defs.guardrails import AudienceGuard
-from orchestration.defs.resources import GuardrailLimits
 
 LIMITS = GuardrailLimits(
     max_customer_source_records=10,
@@ -25,7 +24,6 @@ LIMITS = GuardrailLimits(
     max_audience_change_share=0.5,
     min_audience_size_for_change_check=50,
 )
-GUARD = AudienceGuard("vip_to_files", "vip", dg.AssetKey(["segments", "vip"]))
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def _synced(instance: dg.DagsterInstance, members: int) -> None:
 def test_first_sync_has_no_audience_to_compare(con: duckdb.DuckDBPyConnection) -> None:
     with dg.instance_for_test() as instance:
         assert last_synced_audience(instance, "vip_to_files") is None
-        assert audience_outcome(con, instance, GUARD, LIMITS).passed
+        assert audience_outcome(con, instance, "vip_to_files", "vip", LIMITS).passed
 
 
 def test_audience_that_doubled_since_its_last_sync_is_held_back(
@@ -56,7 +54,7 @@ def test_audience_that_doubled_since_its_last_sync_is_held_back(
 ) -> None:
     with dg.instance_for_test() as instance:
         _synced(instance, 100)
-        outcome = audience_outcome(con, instance, GUARD, LIMITS)
+        outcome = audience_outcome(con, instance, "vip_to_files", "vip", LIMITS)
     assert not outcome.passed
     assert outcome.observed == 1.0
     assert "100 -> 200" in outcome.detail
@@ -67,7 +65,7 @@ def test_audience_compared_with_its_latest_sync_only(con: duckdb.DuckDBPyConnect
         _synced(instance, 100)
         _synced(instance, 180)
         assert last_synced_audience(instance, "vip_to_files") == 180
-        assert audience_outcome(con, instance, GUARD, LIMITS).passed
+        assert audience_outcome(con, instance, "vip_to_files", "vip", LIMITS).passed
 
 
 def test_destination_without_its_secret_is_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
