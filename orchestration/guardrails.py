@@ -8,6 +8,7 @@ one signal on the warehouse and says whether it is within its limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
@@ -41,25 +42,45 @@ def largest_customer(con: duckdb.DuckDBPyConnection, limit: int) -> GuardrailOut
     )
 
 
+BEFORE_LATEST_BUILD = "intermediate.customer_id_changes__before_build"
+"""The newest change recorded before customer_id_changes' latest build (its pre-hook)."""
+
+
 def merges_in_latest_build(con: duckdb.DuckDBPyConnection, limit: int) -> GuardrailOutcome:
-    """Merges recorded by the latest build (its `changed_at`) must stay within `limit`."""
+    """Merges the latest build of customer_id_changes added must stay within `limit`.
+
+    That build added every change after the newest one stored before it, which can span several
+    identity runs when an earlier build was skipped, so the newest `changed_at` alone would
+    undercount. A warehouse without the mark (built before it was kept) counts every change.
+    """
+    has_mark = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema || '.' || table_name = ?",
+        [BEFORE_LATEST_BUILD],
+    ).fetchone() == (1,)
+    before = f"(select max(changed_at) from {BEFORE_LATEST_BUILD})" if has_mark else "null"
     row = con.execute(
-        """
-        select count(*) filter (where reason = 'merge'), max(changed_at)
+        f"""
+        select count(*) filter (where reason = 'merge'), min(changed_at), max(changed_at)
         from marts.customer_id_changes
-        where changed_at = (select max(changed_at) from marts.customer_id_changes)
+        where changed_at > coalesce({before}, cast('0001-01-01' as timestamp))
         """
     ).fetchone()
     merges = int(row[0]) if row and row[0] is not None else 0
-    at = row[1] if row else None
+    first, last = (row[1], row[2]) if row else (None, None)
     return GuardrailOutcome(
         passed=merges <= limit,
         observed=merges,
         limit=limit,
-        detail=f"{merges} customers merged in the build of {at} (limit {limit})"
-        if at is not None
-        else "no customer id changes recorded",
+        detail=f"{merges} customers merged in the latest build, changes of {_span(first, last)} "
+        f"(limit {limit})"
+        if last is not None
+        else "no customer id changes in the latest build",
     )
+
+
+def _span(first: datetime, last: datetime) -> str:
+    return str(last) if first == last else f"{first} to {last}"
 
 
 def audience_change(

@@ -3,9 +3,9 @@ clock has gone back behind the stamps (an NTP step, a VM restored from a snapsho
 
 int_identity__record_customers reads the links whose `resolved_at` is above its mark
 `links_consumed`; customer_events re-keys the email activity of the records whose `assigned_at`
-is above its mark `assignments_seen`; customer_id_changes appends the id changes of the newest
-`assigned_at` (macros/incremental/consumed_marks.sql). A copy of the built S warehouse gets every
-stamp and mark set a day ahead of now, as if the runs that wrote them had a clock a day fast.
+is above its mark `assignments_seen`; customer_id_changes appends the id changes stamped after
+the newest it holds (macros/incremental/consumed_marks.sql). A copy of the built S warehouse gets
+every stamp and mark set a day ahead of now, as if the runs that wrote them had a clock a day fast.
 Then:
   - an erasure's rebuild (`dbt run --full-refresh`, which keeps the customer ids incremental)
     after a new person arrives: the person must get a customer id;
