@@ -48,6 +48,12 @@ class ErasureStepError(RuntimeError):
     """A step failed; the ledger says which. Run the same request id again to resume."""
 
 
+class ResolvedPersonMissingError(ErasureStepError):
+    """A resumed request lost what it resolved before deleting. Resolving again would ask an
+    identity graph the deletion may already have emptied, find only the requested identifier,
+    and report success while other stores and destinations still hold the person."""
+
+
 class StepFailed(Exception):
     """A step ran but did not achieve its aim; `details` are recorded like a finished step's."""
 
@@ -145,6 +151,7 @@ def forget(settings: ErasureSettings, identifier: Identifier, request_id: str) -
     with _ledger(settings) as con:
         record = ledger.open_request(con, request_id, identifier)
     if record.complete:
+        settings.pending(request_id).unlink(missing_ok=True)
         log.info("erasure %s: already complete (%s), nothing done", request_id, record.outcome)
         return _outcome(settings, record, repeated=True)
     log.info("erasure %s: started for a %s", request_id, identifier.type.value)
@@ -153,6 +160,7 @@ def forget(settings: ErasureSettings, identifier: Identifier, request_id: str) -
     _step(settings, record, "suppressed", lambda: _suppress(settings, request_id, person))
     _step(settings, record, "destinations", lambda: _remove_from_destinations(settings, person))
     _step(settings, record, "receipt", lambda: _receipt(settings, record, identifier, person))
+    settings.pending(request_id).unlink(missing_ok=True)
     return _outcome(settings, record, repeated=False)
 
 
@@ -160,9 +168,17 @@ def _resolved_person(
     settings: ErasureSettings, record: ledger.RequestRecord, identifier: Identifier
 ) -> Person:
     """Resolve once and keep the result until the receipt: after the deletion the identity
-    graph no longer knows the person, so a resumed request reads what was resolved."""
+    graph no longer knows the person, so a resumed request reads what was resolved. Once the
+    step is recorded, a missing file is refused rather than resolved again: a crash inside the
+    deletion leaves no status, so nothing proves the graph still knows the person."""
     pending = settings.pending(record.request_id)
-    if record.finished("resolved") and pending.exists():
+    if record.finished("resolved"):
+        if not pending.exists():
+            raise ResolvedPersonMissingError(
+                f"request {record.request_id}: the identifiers resolved before deletion"
+                f" ({pending}) are missing, so it cannot resume safely; restore that file and"
+                " run it again, or, only if nothing was deleted yet, use a new request id"
+            )
         return Person.load(pending)
     resolved: list[Person] = []
 
@@ -299,7 +315,6 @@ def _receipt(
     }
     if rows_matched:
         raise StepFailed(f"{rows_matched} row(s) still mention the person", summary)
-    settings.pending(record.request_id).unlink(missing_ok=True)
     return "done", summary
 
 
