@@ -70,8 +70,13 @@ def parse_identifier(kind: str, raw: str) -> Identifier:
 
 def phone_digit_forms(e164: str) -> list[str]:
     """The digit strings one phone is written as in exports: `+84901234567`, `84901234567`,
-    `0084901234567`, `0901 234 567` and `901234567` all reduce to one of these."""
+    `0084901234567`, `0901 234 567` and `901234567` all reduce to one of these, and so does the
+    trunk prefix kept after the country code (`+84 (0) 901 234 567`, `+840901234567`), which
+    normalizes to the same number."""
     number = phonenumbers.parse(e164, None)
     national = phonenumbers.national_significant_number(number)
     country = str(number.country_code)
-    return sorted({country + national, "00" + country + national, "0" + national, national})
+    international = {country + national, country + "0" + national}
+    return sorted(
+        {*international, *("00" + form for form in international), "0" + national, national}
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
+import phonenumbers
 import pytest
 
 from activation.destinations.google import google_identifiers
@@ -12,6 +13,7 @@ from activation.destinations.meta import meta_row
 from activation.normalize import (
     normalize_email,
     normalize_name,
+    phone_e164,
     phone_for_google,
     phone_for_meta,
 )
@@ -40,6 +42,9 @@ def test_email_is_trimmed_and_lowercased(raw: str, expected: str):
         ("+84 912 345 678", None, "84912345678", "+84912345678"),
         ("(415) 555-0123", "US", "14155550123", "+14155550123"),
         ("+1 415-555-0123", "VN", "14155550123", "+14155550123"),
+        ("+840912345678", None, "84912345678", "+84912345678"),
+        ("+84 0912 345 678", "VN", "84912345678", "+84912345678"),
+        ("84912345678", "VN", "84912345678", "+84912345678"),
     ],
 )
 def test_phone_has_country_code_without_plus_for_meta_and_with_plus_for_google(
@@ -98,3 +103,21 @@ def test_google_identifiers_hash_phone_with_plus():
 def test_unparseable_phone_is_dropped_not_sent_raw():
     assert phone_for_meta("12", "VN") is None
     assert google_identifiers({"email": None, "phone": "not a phone"}) == []
+
+
+def test_e164_of_every_regions_example_numbers_is_what_parsing_gives():
+    """The fast path for strings already in E.164 returns them untouched; it must never keep a
+    string that parsing would write otherwise (a trunk prefix after the country code)."""
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            national = phonenumbers.national_significant_number(example)
+            with_trunk = f"+{example.country_code}0{national}"
+            parsed = phonenumbers.parse(with_trunk, None)
+            assert phone_e164(e164) == e164, region
+            if phonenumbers.is_possible_number(parsed):
+                expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                assert phone_e164(with_trunk) == expected, region

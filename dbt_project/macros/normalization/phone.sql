@@ -1,7 +1,11 @@
 {#- Phones become E.164. A number written without an international prefix is read as a national
     number of `default_region` (var `phone_default_region`): its trunk prefix is dropped and the
     country's calling code added, so `0912 345 678`, `84912345678` and `+84 912-345-678` all become
-    `+84912345678`. Regions not listed fall back to reading digits as already international. -#}
+    `+84912345678`. A trunk prefix written after a listed calling code (`+84 0912 345 678`,
+    `+84 (0) 912…`, `0084 0912…`, and `840912345678` for the default region) is dropped too, as
+    phonenumbers does: no national number of these regions starts with its trunk prefix, and an
+    erasure request typed that way must find the person stored without it. Regions not listed fall
+    back to reading digits as already international. -#}
 
 {% macro phone_regions() -%}
     {{ return({
@@ -28,8 +32,14 @@
     {%- set digits = regexp_replace_all(expression, '[^0-9]', '') -%}
     case
         when {{ expression }} is null or {{ digits }} = '' then null
-        when trim({{ expression }}) like '+%' then '+' || {{ digits }}
+        when trim({{ expression }}) like '+%' then '+' || {{ without_trunk_after_dial(digits) }}
         {%- if region %}
+        {%- if region.trunk %}
+        {%- set trunk_form = trunk_after_dial()[region.dial] %}
+        when {{ digits }} like '{{ trunk_form.prefix }}%'
+            and length({{ digits }}) in ({{ trunk_form.lengths }})
+            then '+{{ region.dial }}' || substr({{ digits }}, {{ trunk_form.prefix | length + 1 }})
+        {%- endif %}
         {%- for national_length in region.national_lengths %}
         when {{ digits }} like '{{ region.dial }}%'
             and length({{ digits }}) = {{ region.dial | length + national_length }}
@@ -40,13 +50,43 @@
             then '+{{ region.dial }}' || substr({{ digits }}, {{ region.trunk | length + 1 }})
         {%- endif %}
         {%- endfor %}
-        when {{ digits }} like '00%' then '+' || substr({{ digits }}, 3)
+        when {{ digits }} like '00%' then '+' || {{ without_trunk_after_dial(digits, 3) }}
         else '+{{ region.dial }}' || {{ digits }}
         {%- else %}
-        when {{ digits }} like '00%' then '+' || substr({{ digits }}, 3)
+        when {{ digits }} like '00%' then '+' || {{ without_trunk_after_dial(digits, 3) }}
         else '+' || {{ digits }}
         {%- endif %}
     end
+{%- endmacro %}
+
+{#- The international digits from position `start` of `digits`, without a trunk prefix written
+    after a listed calling code: `840912345678` becomes `84912345678` when the rest has the length
+    of a national number there. Only rows already known to be international get here. -#}
+{% macro without_trunk_after_dial(digits, start=1) -%}
+    {%- set international = digits if start == 1 else 'substr(' ~ digits ~ ', ' ~ start ~ ')' -%}
+    case
+        {%- for dial, trunk_form in trunk_after_dial().items() %}
+        when {{ international }} like '{{ trunk_form.prefix }}%'
+            and length({{ international }}) in ({{ trunk_form.lengths }})
+            then '{{ dial }}' || substr({{ international }}, {{ trunk_form.prefix | length + 1 }})
+        {%- endfor %}
+        else {{ international }}
+    end
+{%- endmacro %}
+
+{#- Per calling code with a trunk prefix: the digits of calling code and trunk prefix together,
+    and the lengths of calling code, trunk prefix and a national number of that region. -#}
+{% macro trunk_after_dial() -%}
+    {%- set forms = {} -%}
+    {%- for region in phone_regions().values() if region.trunk -%}
+        {%- set prefix = region.dial ~ region.trunk -%}
+        {%- set lengths = [] -%}
+        {%- for national_length in region.national_lengths -%}
+            {%- do lengths.append(national_length + prefix | length) -%}
+        {%- endfor -%}
+        {%- do forms.update({region.dial: {'prefix': prefix, 'lengths': lengths | join(', ')}}) -%}
+    {%- endfor -%}
+    {{ return(forms) }}
 {%- endmacro %}
 
 {#- Valid = plausible E.164 (a calling code not starting with 0, 8 to 15 digits), Vietnamese numbers

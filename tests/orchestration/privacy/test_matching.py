@@ -43,6 +43,8 @@ def _matches(text: str | None) -> bool:
         "84 90 123 4567",
         "(090) 123-4567",
         '{"phone": "+84 901.234.567"}',
+        "+840901234567",
+        "+84 (0) 901 234 567",
         "cus_0123456789abcdef0123",
         "15000000048",
         "hubspot:contacts:15000000048",
@@ -75,8 +77,10 @@ def test_lookalikes_and_nulls_do_not_match(text: str | None):
 
 def test_phone_forms_cover_international_and_national_writing():
     assert phone_digit_forms("+84901234567") == [
+        "00840901234567",
         "0084901234567",
         "0901234567",
+        "840901234567",
         "84901234567",
         "901234567",
     ]
