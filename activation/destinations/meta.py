@@ -5,7 +5,9 @@ Identifiers are normalized to Meta's rules (`activation.normalize`) and hashed h
 receives plaintext. Rows Meta reports invalid fail alone; the rest of the batch is acknowledged.
 Erasure is the same `DELETE`: the audience is the only place our upload lives at Meta. A sync in
 `replace` mode sends the whole audience through `POST …/usersreplace` in one session whenever
-anything changed; its leavers need no request, the replace's last batch drops them.
+anything changed; its leavers need no request, the replace's last batch drops them. A run with
+nobody left to upload opens no replace (Meta's `usersreplace` takes users, not an empty list), so
+its leavers are removed with `DELETE /users` instead: an emptied audience ends empty.
 """
 
 from __future__ import annotations
@@ -191,9 +193,15 @@ class MetaDestination(Destination):
     def write(
         self, context: SyncContext, operation: Operation, records: Sequence[Record]
     ) -> list[Outcome]:
-        if operation is Operation.REMOVE and context.sync.mode is SyncMode.REPLACE:
+        if operation is Operation.REMOVE and self._replaced(context):
             return self._dropped_by_replace(len(records))
         return self._send(context, operation, records)
+
+    def _replaced(self, context: SyncContext) -> bool:
+        """Whether this run opened a replace session: the leavers are then its business. Removes
+        come after every replace batch is answered, so the answer no longer changes."""
+        with self._turn:
+            return context.sync.mode is SyncMode.REPLACE and "replace" in self._sessions
 
     def _send(
         self, context: SyncContext, operation: Operation, records: Sequence[Record]

@@ -90,3 +90,17 @@ def test_replace_mode_needs_a_destination_with_a_replace_call(tmp_path: Path):
     warehouse = build_warehouse(tmp_path / "wh.duckdb", people(2))
     with pytest.raises(ConfigError, match="replace"):
         sync(warehouse, {"type": "webhook", "url": "http://127.0.0.1:9/x"}, mode="replace")
+
+
+def test_an_audience_that_empties_ends_with_nobody_in_it(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(3))
+    with FakeMeta(SECRET, "aud1") as fake:
+        sync(warehouse, _settings(fake), mode="replace")
+        update(warehouse, "delete from marts.segment_memberships")
+        emptied = sync(warehouse, _settings(fake), mode="replace")
+        assert (emptied.status, emptied.removed, emptied.failed) == ("success", 3, 0)
+        assert fake.members == set() and len(fake.deletions) == 3
+        assert len(fake.replace_sessions) == 1  # the leavers went through DELETE /users
+        requests = fake.requests
+        again = sync(warehouse, _settings(fake), mode="replace")
+        assert (again.removed, fake.requests) == (0, requests)
