@@ -51,6 +51,10 @@ class DestinationSettings(BaseModel):
     max_retries: int = Field(5, ge=0)
     backoff_base_seconds: float = Field(0.5, ge=0)
     backoff_max_seconds: float = Field(60.0, gt=0)
+    max_wait_seconds: float = Field(600.0, gt=0)
+    """The longest wait an API may ask for (`Retry-After`, HubSpot's DAILY limit, Meta's time to
+    regain access) that a run sits out; a longer one ends the run, as retrying early only hits
+    the limit again."""
     timeout_seconds: float = Field(30.0, gt=0)
     consent: ConsentPurpose | None = None
 

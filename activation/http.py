@@ -2,8 +2,10 @@
 
 Retries connection errors, 5xx and each API's throttle signal (a `throttle` function per
 destination reads its shape: Meta's codes 4/17/613 in a JSON body, HubSpot's 429 `policyName`,
-Mailchimp's 429 problem+json). The wait is `Retry-After` when the API gives one, otherwise
-exponential backoff with full jitter. Every request first takes a token from the destination's
+Mailchimp's 429 problem+json). The wait is the one the API asks for (`Retry-After`, a daily
+limit, a reset time), in full, otherwise exponential backoff with full jitter. An asked wait
+longer than `max_wait_seconds` ends the run (`WaitTooLongError`): retrying before it is over
+only hits the limit again. Every request first takes a token from the destination's
 bucket, so the configured rate holds across threads. Any other response goes back to the caller,
 which turns it into per-record outcomes.
 """
@@ -17,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -33,6 +35,11 @@ ThrottleReader = Callable[[httpx.Response], float | None]
 
 class GaveUpError(RuntimeError):
     """Retries exhausted; the batch's records fail for this run and are retried on the next."""
+
+
+class WaitTooLongError(RuntimeError):
+    """The API asked for a longer wait than `max_wait_seconds`. Not a `GaveUpError`, which fails
+    one batch while the run goes on: the run stops, and its next run sends what was not sent."""
 
 
 def retry_after_seconds(response: httpx.Response) -> float:
@@ -87,6 +94,7 @@ class ApiClient:
         self.stats = RequestStats()
         self._throttle = throttle
         self._sleep = sleep
+        self._refusal: WaitTooLongError | None = None
         self._client = httpx.Client(
             base_url=base_url,
             headers=headers,
@@ -114,6 +122,8 @@ class ApiClient:
         request = self._client.build_request(method, path, **kwargs)
         last_problem = ""
         for attempt in range(self.settings.max_retries + 1):
+            if self._refusal is not None:
+                raise self._refusal
             self.bucket.acquire()
             self.stats.record()
             try:
@@ -129,11 +139,22 @@ class ApiClient:
                 last_problem = f"HTTP {response.status_code}" + (
                     " (throttled)" if throttled else ""
                 )
-                wait = min(asked, self.settings.backoff_max_seconds) if asked else 0.0
-                wait = wait or self._backoff(attempt)
+                if asked and asked > self.settings.max_wait_seconds:
+                    self._refuse(asked, method, path)
+                wait = asked or self._backoff(attempt)
             if attempt == self.settings.max_retries:
                 break
             self.stats.record(retry=True, throttled=throttled, wait=wait)
             log.info("%s %s: %s, retry %d in %.2fs", method, path, last_problem, attempt + 1, wait)
             self._sleep(wait)
         raise GaveUpError(f"{method} {path}: gave up after {attempt + 1} attempts: {last_problem}")
+
+    def _refuse(self, asked: float, method: str, path: str) -> NoReturn:
+        """Remembered, so requests other threads of the run start later are not sent either."""
+        self._refusal = WaitTooLongError(
+            f"{self.settings.type}: the API asked to wait {asked:.0f} s before {method} {path}"
+            f" is retried, more than max_wait_seconds ({self.settings.max_wait_seconds:.0f} s):"
+            " gave up for this run"
+        )
+        log.warning("%s", self._refusal)
+        raise self._refusal

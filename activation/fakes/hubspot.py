@@ -3,7 +3,9 @@
 Contract: private-app Bearer token; at most 100 inputs, each `{idProperty: "email", id,
 properties}`; all good -> 200, some bad -> 207 Multi-Status with `errors[]` naming the ids; a
 rate limit breach -> 429 `{status, message, errorType: RATE_LIMIT, policyName, correlationId}`
-with the `X-HubSpot-RateLimit-*` headers.
+with the `X-HubSpot-RateLimit-*` headers. Once `daily_limit_after` requests have been made the
+account's daily limit is spent: every request gets the 429 with `policyName: DAILY` (and no
+`Retry-After`; the limit resets at midnight) until the attribute is reset.
 `POST /crm/v3/objects/contacts/gdpr-delete {objectId, idProperty: "email"}` deletes the contact
 for good (204); an address with no contact is blocklisted all the same. A blocklisted address can
 no longer be upserted, and `GET /crm/v3/objects/contacts/{email}?idProperty=email` is a 404.
@@ -47,6 +49,8 @@ class FakeHubSpot(FakeApi):
         self.upserts = 0
         self.gdpr_deleted: list[str] = []
         """Addresses erased through gdpr-delete, in arrival order (also the blocklist)."""
+        self.daily_limit_after: int | None = None
+        """Answer the DAILY 429 to every request after this many, until reset."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
         body = {
@@ -65,7 +69,26 @@ class FakeHubSpot(FakeApi):
         }
         return FakeResponse(429, body, headers)
 
+    def daily_limit_response(self) -> FakeResponse:
+        body = {
+            "status": "error",
+            "message": "You have reached your daily limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()),
+            "policyName": "DAILY",
+            "requestId": str(uuid.uuid4()),
+        }
+        headers = {
+            "X-HubSpot-RateLimit-Daily": str(self.daily_limit_after),
+            "X-HubSpot-RateLimit-Daily-Remaining": "0",
+        }
+        return FakeResponse(429, body, headers)
+
     def handle(self, request: FakeRequest) -> FakeResponse:
+        with self.lock:
+            spent = self.daily_limit_after is not None and self.requests > self.daily_limit_after
+        if spent:
+            return self.daily_limit_response()
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             return hubspot_error(
                 401, "INVALID_AUTHENTICATION", "Authentication credentials not found."

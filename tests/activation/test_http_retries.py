@@ -6,7 +6,7 @@ import pytest
 from activation.config import DestinationSettings
 from activation.fakes.google import FakeGoogleDataManager
 from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
-from activation.http import ApiClient, GaveUpError
+from activation.http import ApiClient, GaveUpError, WaitTooLongError
 from activation.ratelimit import TokenBucket
 
 
@@ -37,6 +37,27 @@ def test_retry_after_header_sets_the_wait():
         response = _client(fake.url, sleeps).request("GET", "/")
     assert response.status_code == 200
     assert sleeps == [7.0, 7.0]
+
+
+@pytest.mark.slow
+def test_a_requested_wait_longer_than_the_backoff_ceiling_is_honoured_in_full():
+    sleeps: list[float] = []
+    with Flaky([429], {"Retry-After": "90"}) as fake:
+        assert _client(fake.url, sleeps).request("GET", "/").status_code == 200
+    assert sleeps == [90.0]
+
+
+@pytest.mark.slow
+def test_a_requested_wait_beyond_max_wait_gives_up_for_the_run_without_retrying():
+    sleeps: list[float] = []
+    with Flaky([429] * 3, {"Retry-After": "3600"}) as fake:
+        client = _client(fake.url, sleeps)
+        with pytest.raises(WaitTooLongError, match=r"^x: the API asked to wait 3600 s") as error:
+            client.request("GET", "/")
+        assert not isinstance(error.value, GaveUpError)  # not one batch failing: the whole run
+        with pytest.raises(WaitTooLongError):
+            client.request("GET", "/")  # later batches of the run are not sent either
+        assert (fake.requests, sleeps) == (1, [])
 
 
 @pytest.mark.slow

@@ -7,8 +7,9 @@ import pytest
 
 from activation.destinations.hubspot import hubspot_throttle
 from activation.fakes.hubspot import FakeHubSpot
+from activation.http import WaitTooLongError
 from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
-from tests.activation.warehouse import build_warehouse, people, update
+from tests.activation.warehouse import build_warehouse, people, query, update
 
 pytestmark = pytest.mark.slow
 FIELDS = {"email": "email", "firstname": "first_name", "cdp_revenue": "lifetime_revenue_usd"}
@@ -102,3 +103,19 @@ def test_outage_mid_run_then_rerun_sends_each_contact_exactly_once(tmp_path: Pat
         assert (second.status, second.added, second.failed) == ("success", 150, 0)
         assert fake.upserts == 250
         assert len(fake.contacts) == 250
+
+
+def test_daily_limit_stops_the_run_instead_of_retrying_early_and_the_rerun_finishes(
+    tmp_path: Path,
+):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(250))
+    with FakeHubSpot(SECRET) as fake:
+        fake.daily_limit_after = 2  # the connection check and one batch, then the day is spent
+        with pytest.raises(WaitTooLongError, match=r"^hubspot: the API asked to wait 3600 s"):
+            sync(warehouse, _settings(fake), fields=FIELDS)
+        assert fake.requests == 3  # the refused batch is not retried, later ones are not sent
+        ((status, error),) = query(warehouse, "select status, error from activation.sync_runs")
+        assert status == "failed" and "3600 s" in error and "max_wait_seconds" in error
+        fake.daily_limit_after = None
+        rerun = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (rerun.status, rerun.added, len(fake.contacts)) == ("success", 150, 250)
