@@ -7,7 +7,8 @@ limit, a reset time), in full, otherwise exponential backoff with full jitter. A
 longer than `max_wait_seconds` ends the run (`WaitTooLongError`): retrying before it is over
 only hits the limit again. Every request first takes a token from the destination's
 bucket, so the configured rate holds across threads. Any other response goes back to the caller,
-which turns it into per-record outcomes.
+which turns it into per-record outcomes. Paths reach log lines and error texts with identifier
+segments (Mailchimp's subscriber hash) redacted, and so do httpx's own request log lines.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import httpx
 
 from activation.config import DestinationSettings
 from activation.ratelimit import TokenBucket
+from activation.redaction import redact_identifiers, redact_library_logs
 
 log = logging.getLogger(__name__)
+redact_library_logs()
 
 # A throttle reader returns None when the response is not a throttle signal, else the wait in
 # seconds the API asked for (0.0 when it named none).
@@ -120,6 +123,7 @@ class ApiClient:
         batch takes a tenth of a second or more, and spent between the token and the send it
         makes requests reach the API unevenly spaced, which a strict rate limit throttles."""
         request = self._client.build_request(method, path, **kwargs)
+        shown = redact_identifiers(path)
         last_problem = ""
         for attempt in range(self.settings.max_retries + 1):
             if self._refusal is not None:
@@ -140,14 +144,14 @@ class ApiClient:
                     " (throttled)" if throttled else ""
                 )
                 if asked and asked > self.settings.max_wait_seconds:
-                    self._refuse(asked, method, path)
+                    self._refuse(asked, method, shown)
                 wait = asked or self._backoff(attempt)
             if attempt == self.settings.max_retries:
                 break
             self.stats.record(retry=True, throttled=throttled, wait=wait)
-            log.info("%s %s: %s, retry %d in %.2fs", method, path, last_problem, attempt + 1, wait)
+            log.info("%s %s: %s, retry %d in %.2fs", method, shown, last_problem, attempt + 1, wait)
             self._sleep(wait)
-        raise GaveUpError(f"{method} {path}: gave up after {attempt + 1} attempts: {last_problem}")
+        raise GaveUpError(f"{method} {shown}: gave up after {attempt + 1} attempts: {last_problem}")
 
     def _refuse(self, asked: float, method: str, path: str) -> NoReturn:
         """Remembered, so requests other threads of the run start later are not sent either."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,22 @@ def test_failed_removal_is_reported_and_sent_again_next_time(tmp_path: Path):
         fake.outage_after = None
         assert _statuses(_erase(warehouse, config)) == [("audience", "removed")]
         assert fake.gdpr_deleted == ["ann.tran@example.com"]
+
+
+def test_failed_mailchimp_erasure_stores_and_logs_no_subscriber_hash(tmp_path: Path, caplog):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", [ANN, BOB])
+    subscriber = hashlib.md5(b"ann.tran@example.com").hexdigest()
+    caplog.set_level(logging.DEBUG)
+    with FakeMailchimp(SECRET, "list1") as fake:
+        config = _config(
+            {"type": "mailchimp", "list_id": "list1", "base_url": fake.url, "max_retries": 1},
+            {"email": "email"},
+        )
+        _sync(warehouse, config)
+        fake.outage_after = fake.requests
+        (failed,) = _erase(warehouse, config)
+    assert failed.status == "failed" and "/members/<redacted>/actions" in failed.detail
+    assert subscriber not in failed.detail + caplog.text + warehouse_text(warehouse)
 
 
 def test_sync_removed_from_configuration_is_reported_failed(tmp_path: Path):

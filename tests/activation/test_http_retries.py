@@ -8,6 +8,7 @@ from activation.fakes.google import FakeGoogleDataManager
 from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
 from activation.http import ApiClient, GaveUpError, WaitTooLongError
 from activation.ratelimit import TokenBucket
+from activation.redaction import redact_identifiers
 
 
 class Flaky(FakeApi):
@@ -99,3 +100,16 @@ def test_token_bucket_paces_requests_to_the_configured_rate():
     for _ in range(26):
         bucket.acquire()
     assert time.monotonic() - start >= 0.45  # 25 intervals at 50/s; a busy machine only adds
+
+
+def test_identifier_segments_are_redacted_and_ids_of_lists_kept():
+    subscriber = "111d68d06e2d317b5a59c2c6c5bad808"
+    assert (
+        redact_identifiers(f"POST /3.0/lists/a1b2c3d4e5/members/{subscriber}/tags")
+        == "POST /3.0/lists/a1b2c3d4e5/members/<redacted>/tags"
+    )
+    assert (
+        redact_identifiers("GET /crm/v3/objects/contacts/ann%40x.io?idProperty=email")
+        == "GET /crm/v3/objects/contacts/<redacted>?idProperty=email"
+    )
+    assert redact_identifiers("/v21.0/23851234567890123/users") == "/v21.0/23851234567890123/users"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -149,3 +150,20 @@ def test_fake_answers_429_beyond_ten_simultaneous_connections():
     assert throttled
     assert all("10 simultaneous connections" in r.json()["detail"] for r in throttled)
     assert sum(r.status_code == 200 for r in responses) >= 10
+
+
+def test_failing_member_calls_leave_no_subscriber_hash_in_logs_or_sync_log(tmp_path: Path, caplog):
+    """The subscriber hash is md5 of the email: once the person is erased it must be nowhere."""
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(2))
+    subscriber = hashlib.md5(b"user1@example.com").hexdigest()
+    caplog.set_level(logging.DEBUG)
+    with FakeMailchimp(SECRET, "list1") as fake:
+        sync(warehouse, _settings(fake), fields=FIELDS)
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00001'")
+        fake.outage_after = fake.requests + 1  # the connection check, then 503s
+        result = sync(warehouse, _settings(fake, max_retries=1), fields=FIELDS)
+    assert (result.removed, result.failed) == (0, 1)
+    (failed,) = [row for row in log_rows(warehouse) if row[1] == "failed"]
+    assert "gave up after 2 attempts: HTTP 503" in failed[2]
+    assert "/members/" in caplog.text  # the member calls were logged, without the hash
+    assert subscriber not in caplog.text + warehouse_text(warehouse)
