@@ -20,7 +20,14 @@ import duckdb
 import pyarrow as pa
 
 from activation.config import ActivationConfig, ConfigError, SyncMode
-from activation.destinations import Destination, Operation, Outcome, Record, SyncContext
+from activation.destinations import (
+    Destination,
+    Operation,
+    Outcome,
+    Record,
+    RemovalReason,
+    SyncContext,
+)
 from activation.destinations import build_destination as _build_destination
 from activation.secrets import SecretResolver
 from activation.state import batch_transaction, diff_sql, ensure_schema
@@ -59,13 +66,21 @@ def _batches(
     """The operation's rows, fetched once as Arrow (the connection runs acknowledgements while
     batches are being sent, which would invalidate a streaming result)."""
     table = conn.sql(
-        "select member_key, member_hash, payload from pending where kind = $kind"
+        "select member_key, member_hash, payload, reason from pending where kind = $kind"
         " order by member_key",
         params={"kind": operation.value},
     ).to_arrow_table()
     for offset in range(0, table.num_rows, size):
         rows = table.slice(offset, size).to_pylist()
-        yield [Record(r["member_key"], r["member_hash"], json.loads(r["payload"])) for r in rows]
+        yield [
+            Record(
+                r["member_key"],
+                r["member_hash"],
+                json.loads(r["payload"]),
+                RemovalReason(r["reason"]) if r["reason"] else None,
+            )
+            for r in rows
+        ]
 
 
 def _scrub(error: str | None, member_key: str) -> str | None:

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from activation.config import ConsentPurpose, SyncConfig, SyncMode
+from activation.destinations.base import RemovalReason
 
 SCHEMA_DDL = (
     "create schema if not exists activation",
@@ -146,7 +147,9 @@ def diff_sql(
 
     Output columns: kind ('add'/'update'/'remove'; 'keep' for unchanged members in replace mode;
     or 'skipped_consent'/'skipped_missing_key' for rows that are only counted), member_key,
-    member_hash, payload (JSON text).
+    member_hash, payload (JSON text), reason (a `RemovalReason` value on removes, else null):
+    destinations that can tell "left the audience" from "may no longer be contacted" (Mailchimp
+    unsubscribes the latter) need to know why a member goes.
     """
     columns = mart_columns(conn)
     wanted = {sync.member_key, *sync.fields.values()}
@@ -164,7 +167,10 @@ def diff_sql(
     payload_sql = f"to_json(struct_pack({payload}))::varchar" if payload else "'{}'"
     key_sql = _member_key_sql(columns[sync.member_key][0], sync.member_key)
     suppression = "true"
+    suppressed_key = "false"
     if has_suppressions:
+        # A removed member whose marts rows are gone (e.g. erased) is still found by key.
+        suppressed_key = "member_hash in (select identifier_hash from activation.suppressions)"
         suppression = " and ".join(
             f"coalesce(sha256({value}), '') not in"
             " (select identifier_hash from activation.suppressions)"
@@ -195,7 +201,8 @@ def diff_sql(
             {key_sql} as member_key,
             customer_id,
             m.customer_id is not null as in_segment,
-            ({_consent_sql(purpose, columns)}) and {suppression} as allowed,
+            ({_consent_sql(purpose, columns)}) as consented,
+            {suppression} as unsuppressed,
             case when m.customer_id is not null then {payload_sql} end as payload
         from marts.customers as c
         left join marts.customer_traits as t using (customer_id)
@@ -207,14 +214,17 @@ def diff_sql(
         select
             member_key,
             bool_or(in_segment) as in_segment,
-            bool_and(allowed) as allowed,
+            bool_and(consented) as consented,
+            bool_and(unsuppressed) as unsuppressed,
             count(*) filter (where in_segment) as members,
             arg_min(payload, customer_id) filter (where in_segment) as payload
         from people
         group by member_key
     ),
     keyed as (
-        select member_key, in_segment, allowed, payload, md5(payload) as payload_hash
+        select
+            member_key, in_segment, consented, unsuppressed, consented and unsuppressed as allowed,
+            payload, md5(payload) as payload_hash
         from grouped
         where member_key is not null
     ),
@@ -224,6 +234,8 @@ def diff_sql(
             coalesce(k.member_key, s.member_key) as member_key,
             coalesce(k.in_segment and k.allowed, false) as eligible,
             coalesce(k.allowed, true) as allowed,
+            k.consented,
+            k.unsuppressed,
             s.member_key is not null as acknowledged,
             k.payload,
             k.payload_hash,
@@ -241,21 +253,67 @@ def diff_sql(
                 when eligible and {str(replace).lower()} then 'keep'
             end as kind,
             member_key,
-            payload
+            payload,
+            consented,
+            unsuppressed
         from compared
         where kind is not null
-    )
-    select kind, member_key, sha256(member_key) as member_hash, payload
+    ),
+    removed as (
+        select member_key, sha256(member_key) as member_hash, s.payload, consented, unsuppressed
+        from (select member_key, consented, unsuppressed from changes where kind = 'remove') as r
+        join {sent_sql} as s using (member_key)
+    ){_leavers_sql(mirror, key_sql, purpose, columns, suppression)}
+    select kind, member_key, sha256(member_key) as member_hash, payload, null as reason
     from changes where kind <> 'remove'
     union all
-    select 'remove', member_key, sha256(member_key), s.payload
-    from (select member_key from changes where kind = 'remove') as r
-    join {sent_sql} as s using (member_key)
+    select 'remove', member_key, member_hash, payload,
+        case
+            when not coalesce(r.unsuppressed, l.unsuppressed, true) or {suppressed_key}
+                then '{RemovalReason.SUPPRESSED}'
+            when not coalesce(r.consented, l.consented, true)
+                then '{RemovalReason.CONSENT_WITHDRAWN}'
+            else '{RemovalReason.LEFT_SEGMENT}'
+        end
+    from removed as r left join leavers as l using (member_key)
     union all
-    select 'skipped_consent', member_key, sha256(member_key), null
+    select 'skipped_consent', member_key, sha256(member_key), null, null
     from keyed where in_segment and not allowed
     union all
-    select 'skipped_missing_key', null, null, null
+    select 'skipped_missing_key', null, null, null, null
     from (select unnest(range(members)) from grouped where member_key is null)
     """
     return sql, {"segment": sync.segment, "sync": sync.name}
+
+
+def _leavers_sql(
+    mirror: bool,
+    key_sql: str,
+    purpose: ConsentPurpose,
+    columns: dict[str, list[str]],
+    suppression: str,
+) -> str:
+    """Consent and suppression of removed members the audience query did not see.
+
+    A mirror reads segment members only, yet a segment may itself require consent
+    (`email_marketing_consent = true`): losing consent then looks like leaving the segment. The
+    leavers' own customers are looked up (one scan of the customers' keys, filtered to the few
+    removed) so that such a removal still carries its real reason. Other modes read every
+    customer already.
+    """
+    if not mirror:
+        return (
+            ",\n    leavers as (select null::varchar as member_key, null::boolean as consented,"
+            " null::boolean as unsuppressed where false)"
+        )
+    return f""",
+    leavers as (
+        select
+            {key_sql} as member_key,
+            bool_and({_consent_sql(purpose, columns)}) as consented,
+            bool_and({suppression}) as unsuppressed
+        from marts.customers as c
+        left join marts.customer_traits as t using (customer_id)
+        where {key_sql} in (select member_key from removed where consented is null)
+        group by all
+    )"""

@@ -11,6 +11,7 @@ from activation.destinations.base import (
     Operation,
     Outcome,
     Record,
+    RemovalReason,
     SyncContext,
 )
 from activation.secrets import SecretResolver
@@ -46,6 +47,7 @@ __all__ = [
     "Operation",
     "Outcome",
     "Record",
+    "RemovalReason",
     "SyncContext",
     "build_destination",
     "destination_class",

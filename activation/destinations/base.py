@@ -23,14 +23,25 @@ class Operation(StrEnum):
     """An unchanged member sent again because a replace sends the whole audience."""
 
 
+class RemovalReason(StrEnum):
+    """Why a member is removed: leaving an audience is not the same as refusing contact, and an
+    email tool must stop mailing someone who refused even outside the segment's campaigns."""
+
+    LEFT_SEGMENT = "left_segment"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    SUPPRESSED = "suppressed"
+    """On the suppression list (a do-not-contact request or an erasure)."""
+
+
 @dataclass(frozen=True)
 class Record:
     """One member operation; `fields` are the mapped mart values (raw; each destination hashes
-    what its API requires)."""
+    what its API requires). `removal_reason` is set on removes only."""
 
     member_key: str
     member_hash: str
     fields: dict[str, Any]
+    removal_reason: RemovalReason | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Mailchimp Marketing API 3.0: segment members upserted into a list and tagged with the segment.
 
 Adds and updates go through batch subscribe (`POST /lists/{id}`, at most 500 members, failures
-per member in the 200's `errors[]`). Leavers are untagged (`POST …/members/{md5}/tags`, inactive)
-or unsubscribed (batch subscribe with `status: unsubscribed`), per `leaver_action`. Erasure is
+per member in the 200's `errors[]`). A member removed because consent was withdrawn or because
+they are suppressed is unsubscribed (batch subscribe with `status: unsubscribed`): untagging alone
+would leave them subscribed, and every other campaign of the list would still mail them. A member
+who only left the segment is untagged (`POST …/members/{md5}/tags`, inactive) or unsubscribed, per
+`leaver_action`. Erasure is
 `POST …/members/{md5}/actions/delete-permanent`, one member a call (the API has no batch form):
 it deletes the member's data and Mailchimp refuses to import the address ever again.
 """
@@ -24,12 +27,15 @@ from activation.destinations.base import (
     Operation,
     Outcome,
     Record,
+    RemovalReason,
     SyncContext,
 )
 from activation.http import ApiClient, GaveUpError, throttle_on_429
 from activation.secrets import SecretResolver
 
 RESERVED = {"email", "tags", "status"}
+NO_CONTACT = {RemovalReason.CONSENT_WITHDRAWN, RemovalReason.SUPPRESSED}
+"""Removal reasons after which the list must not mail the person at all."""
 
 
 class MailchimpSettings(DestinationSettings):
@@ -38,6 +44,7 @@ class MailchimpSettings(DestinationSettings):
     base_url: str | None = None
     status_if_new: Literal["subscribed", "pending", "transactional"] = "subscribed"
     leaver_action: Literal["untag", "unsubscribe"] = "untag"
+    """For members who left the segment; withdrawn consent and suppression always unsubscribe."""
     tag: str | None = None
     batch_size: int = Field(500, ge=1, le=500)
     max_concurrency: int = Field(10, ge=1, le=10)
@@ -89,8 +96,30 @@ class MailchimpDestination(Destination):
         self, context: SyncContext, operation: Operation, records: Sequence[Record]
     ) -> list[Outcome]:
         tag = self._tag(context)
-        if operation is Operation.REMOVE and self.settings.leaver_action == "untag":
-            return self._each(records, lambda r: self._untag(r, tag))
+        if operation is Operation.REMOVE:
+            return self._remove(records, tag)
+        return self._subscribe(records, operation, tag)
+
+    def _remove(self, records: Sequence[Record], tag: str) -> list[Outcome]:
+        """Unsubscribe (one batch) whoever may no longer be mailed, untag the others; outcomes
+        in the records' order."""
+        unsubscribe = [self._unsubscribes(r) for r in records]
+        to_unsubscribe = [r for r, u in zip(records, unsubscribe, strict=True) if u]
+        to_untag = [r for r, u in zip(records, unsubscribe, strict=True) if not u]
+        unsubscribed = iter(
+            self._subscribe(to_unsubscribe, Operation.REMOVE, tag) if to_unsubscribe else []
+        )
+        untagged = iter(self._each(to_untag, lambda r: self._untag(r, tag)))
+        return [next(unsubscribed) if u else next(untagged) for u in unsubscribe]
+
+    def _unsubscribes(self, record: Record) -> bool:
+        return record.removal_reason in NO_CONTACT or self.settings.leaver_action == "unsubscribe"
+
+    def _subscribe(
+        self, records: Sequence[Record], operation: Operation, tag: str
+    ) -> list[Outcome]:
+        """Batch subscribe: adds and updates keep an existing member's status (`status_if_new`),
+        removes set `status: unsubscribed`; `update_existing` lets both change existing members."""
         members = [self._member(r, operation, tag) for r in records]
         try:
             response = self.client.request(

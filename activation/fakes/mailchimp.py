@@ -3,6 +3,11 @@
 Contract: HTTP Basic with the API key as password; `POST /3.0/lists/{id}` takes at most 500
 members and reports per-member failures inside a 200 (`errors[]`); errors are RFC 7807
 problem+json; more than 10 simultaneous connections, or too many requests, get a 429.
+Batch subscribe or unsubscribe: `status` / `status_if_new` must be one of Mailchimp's statuses
+(else the whole request is a 400 Invalid Resource); an explicit `status` (e.g. "unsubscribed")
+changes an existing member only with `update_existing: true` (else `ERROR_CONTACT_EXISTS`), while
+`status_if_new` never changes an existing member's status, so an unsubscribed member stays
+unsubscribed when batch subscribe sends them again.
 `POST …/members/{md5}/actions/delete-permanent` erases a member (204; 404 when not on the list);
 afterwards `GET …/members/{md5}` is a 404 and batch subscribe refuses the address for good, as
 the real API does (only the person signing up again through a form brings them back).
@@ -25,6 +30,7 @@ _DELETE_PERMANENT = re.compile(
     r"^/3\.0/lists/([^/]+)/members/([0-9a-f]{32})/actions/delete-permanent$"
 )
 MAX_MEMBERS = 500
+STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional"}
 
 
 def problem(status: int, title: str, detail: str) -> FakeResponse:
@@ -96,6 +102,15 @@ class FakeMailchimp(FakeApi):
             return problem(
                 400, "Invalid Resource", f"members: maximum {MAX_MEMBERS} items, got {len(members)}"
             )
+        for index, member in enumerate(members):
+            for field in ("status", "status_if_new"):
+                if field in member and member[field] not in STATUSES:
+                    return problem(
+                        400,
+                        "Invalid Resource",
+                        f"members item {index}: {field} {member[field]!r} is not one of"
+                        f" {sorted(STATUSES)}",
+                    )
         created, updated, errors = [], [], []
         with self.lock:
             for member in members:

@@ -7,7 +7,14 @@ import pytest
 
 from activation.config import ActivationConfig, SyncConfig
 from activation.destinations import build_destination
-from activation.destinations.base import Destination, Operation, Outcome, Record, SyncContext
+from activation.destinations.base import (
+    Destination,
+    Operation,
+    Outcome,
+    Record,
+    RemovalReason,
+    SyncContext,
+)
 from activation.destinations.files import FilesDestination, FilesSettings
 from activation.engine import run_sync
 from activation.secrets import SecretResolver
@@ -25,6 +32,7 @@ class Recorder(FilesDestination):
             FilesSettings(type="files", output_dir=out, batch_size=2, consent=consent), SECRETS
         )
         self.sent: list[tuple[str, str]] = []
+        self.removal_reasons: dict[str, str | None] = {}
         self.crash_on_batch = crash_on_batch
         self.batches = 0
 
@@ -35,6 +43,8 @@ class Recorder(FilesDestination):
         if self.batches == self.crash_on_batch:
             raise ConnectionError("simulated crash")
         self.sent += [(operation.value, r.member_key) for r in records]
+        if operation is Operation.REMOVE:
+            self.removal_reasons |= {r.member_key: r.removal_reason for r in records}
         return super().write(context, operation, records)
 
 
@@ -95,7 +105,38 @@ def test_consent_withdrawn_and_suppressed_members_are_removed_even_in_upsert_mod
     dest = Recorder(tmp_path / "o", consent="email")
     result = run_sync(warehouse, config, "s", SECRETS, destination=dest)
     assert sorted(dest.sent) == [("remove", "user1@example.com"), ("remove", "user2@example.com")]
+    assert dest.removal_reasons == {
+        "user1@example.com": RemovalReason.CONSENT_WITHDRAWN,
+        "user2@example.com": RemovalReason.SUPPRESSED,
+    }
     assert (result.removed, result.skipped_consent) == (2, 2)
+
+
+def test_each_removal_carries_why_the_member_goes(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(6))
+    config = _config(tmp_path)
+    run_sync(warehouse, config, "s", SECRETS, destination=Recorder(tmp_path / "o", "email"))
+    consent_off = "update marts.customers set email_marketing_consent = false where customer_id = ?"
+    left = "delete from marts.segment_memberships where customer_id = ?"
+    update(warehouse, left, ["c00001"])
+    update(warehouse, consent_off, ["c00002"])
+    suppress(warehouse, suppression_hashes(phones=["+14155550003"]), "do not contact")
+    # Consent that the segment itself requires: the member leaves the segment as well.
+    update(warehouse, consent_off, ["c00004"])
+    update(warehouse, left, ["c00004"])
+    # Erased: gone from the marts, suppressed by email.
+    for table in ("customers", "customer_traits", "segment_memberships"):
+        update(warehouse, f"delete from marts.{table} where customer_id = 'c00005'")
+    suppress(warehouse, suppression_hashes(emails=["user5@example.com"]), "erasure")
+    dest = Recorder(tmp_path / "o", consent="email")
+    run_sync(warehouse, config, "s", SECRETS, destination=dest)
+    assert dest.removal_reasons == {
+        "user1@example.com": RemovalReason.LEFT_SEGMENT,
+        "user2@example.com": RemovalReason.CONSENT_WITHDRAWN,
+        "user3@example.com": RemovalReason.SUPPRESSED,
+        "user4@example.com": RemovalReason.CONSENT_WITHDRAWN,
+        "user5@example.com": RemovalReason.SUPPRESSED,
+    }
 
 
 def test_suppression_applies_to_destinations_without_consent_purpose(tmp_path: Path):

@@ -11,6 +11,7 @@ import pytest
 from activation.destinations.base import ConnectionCheckError
 from activation.destinations.mailchimp import base_url_for_key
 from activation.fakes.mailchimp import FakeMailchimp
+from activation.suppression import suppress, suppression_hashes
 from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
 from tests.activation.warehouse import Person, build_warehouse, people, update
 
@@ -83,6 +84,81 @@ def test_leavers_are_untagged_or_unsubscribed_per_config(tmp_path: Path):
         update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00002'")
         sync(warehouse, _settings(fake, leaver_action="unsubscribe"), fields=FIELDS)
         assert fake.members["user2@example.com"]["status"] == "unsubscribed"
+
+
+def _statuses(fake: FakeMailchimp) -> dict[str, str]:
+    return {email: member["status"] for email, member in fake.members.items()}
+
+
+def test_withdrawn_consent_and_suppression_unsubscribe_while_a_leaver_is_only_untagged(
+    tmp_path: Path,
+):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(5))
+    with FakeMailchimp(SECRET, "list1") as fake:
+        sync(warehouse, _settings(fake), fields=FIELDS)
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00001'")
+        update(
+            warehouse,
+            "update marts.customers set email_marketing_consent = false"
+            " where customer_id = 'c00002'",
+        )
+        suppress(warehouse, suppression_hashes(emails=["user3@example.com"]), "erasure")
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert (result.removed, result.failed) == (3, 0)
+        assert _statuses(fake) == {
+            "user0@example.com": "subscribed",
+            "user1@example.com": "subscribed",
+            "user2@example.com": "unsubscribed",
+            "user3@example.com": "unsubscribed",
+            "user4@example.com": "subscribed",
+        }
+        assert "user1@example.com" not in fake.tagged("vip")
+        # Consent back: batch subscribe's status_if_new does not resubscribe them.
+        update(warehouse, "update marts.customers set email_marketing_consent = true")
+        again = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert again.added == 1
+        assert _statuses(fake)["user2@example.com"] == "unsubscribed"
+
+
+def test_consent_loss_that_also_empties_a_consent_based_segment_unsubscribes(tmp_path: Path):
+    """A segment may require consent itself: losing it drops the member from the segment, which
+    a mirror sees as leaving; the removal must still unsubscribe."""
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(3))
+    with FakeMailchimp(SECRET, "list1") as fake:
+        sync(warehouse, _settings(fake), fields=FIELDS)
+        update(
+            warehouse,
+            "update marts.customers set email_marketing_consent = false"
+            " where customer_id = 'c00001'",
+        )
+        update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00001'")
+        result = sync(warehouse, _settings(fake), fields=FIELDS)
+        assert result.removed == 1
+        assert _statuses(fake)["user1@example.com"] == "unsubscribed"
+        assert _statuses(fake)["user0@example.com"] == "subscribed"
+
+
+def test_fake_batch_unsubscribe_follows_mailchimps_contract():
+    url, auth = "/3.0/lists/list1", ("any", SECRET)
+    with FakeMailchimp(SECRET, "list1") as fake:
+
+        def batch(*members: dict[str, str], update_existing: bool = True) -> httpx.Response:
+            body = {"members": list(members), "update_existing": update_existing}
+            return httpx.post(fake.url + url, json=body, auth=auth)
+
+        batch({"email_address": "a@x.io", "status_if_new": "subscribed"})
+        refused = batch(
+            {"email_address": "a@x.io", "status": "unsubscribed"}, update_existing=False
+        )
+        assert [e["error_code"] for e in refused.json()["errors"]] == ["ERROR_CONTACT_EXISTS"]
+        assert _statuses(fake) == {"a@x.io": "subscribed"}
+        assert batch({"email_address": "a@x.io", "status": "unsubscribed"}).json()["errors"] == []
+        assert _statuses(fake) == {"a@x.io": "unsubscribed"}
+        batch({"email_address": "a@x.io", "status_if_new": "subscribed"})
+        assert _statuses(fake) == {"a@x.io": "unsubscribed"}
+        invalid = batch({"email_address": "b@x.io", "status": "removed"})
+        assert (invalid.status_code, invalid.json()["title"]) == (400, "Invalid Resource")
+        assert "b@x.io" not in fake.members
 
 
 def test_unsubscribed_and_bounced_members_never_reach_mailchimp(tmp_path: Path):
