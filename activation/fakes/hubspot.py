@@ -53,14 +53,9 @@ class FakeHubSpot(FakeApi):
         """Answer the DAILY 429 to every request after this many, until reset."""
 
     def throttle_response(self, reason: str) -> FakeResponse:
-        body = {
-            "status": "error",
-            "message": "You have reached your ten_secondly_rolling limit.",
-            "errorType": "RATE_LIMIT",
-            "correlationId": str(uuid.uuid4()),
-            "policyName": "TEN_SECONDLY_ROLLING",
-            "requestId": str(uuid.uuid4()),
-        }
+        body = _rate_limit_body(
+            "You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING"
+        )
         headers = {
             "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
             "X-HubSpot-RateLimit-Max": str(int((self.limiter.rate or 0) * 10)),
@@ -70,14 +65,7 @@ class FakeHubSpot(FakeApi):
         return FakeResponse(429, body, headers)
 
     def daily_limit_response(self) -> FakeResponse:
-        body = {
-            "status": "error",
-            "message": "You have reached your daily limit.",
-            "errorType": "RATE_LIMIT",
-            "correlationId": str(uuid.uuid4()),
-            "policyName": "DAILY",
-            "requestId": str(uuid.uuid4()),
-        }
+        body = _rate_limit_body("You have reached your daily limit.", "DAILY")
         headers = {
             "X-HubSpot-RateLimit-Daily": str(self.daily_limit_after),
             "X-HubSpot-RateLimit-Daily-Remaining": "0",
@@ -174,3 +162,15 @@ class FakeHubSpot(FakeApi):
             if contact is None:
                 return hubspot_error(404, "OBJECT_NOT_FOUND", "resource not found")
             return FakeResponse(200, {"id": contact["id"], "properties": dict(contact)})
+
+
+def _rate_limit_body(message: str, policy: str) -> dict[str, str]:
+    """HubSpot's 429 body: the policy name is what tells a client to wait seconds or a day."""
+    return {
+        "status": "error",
+        "message": message,
+        "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()),
+        "policyName": policy,
+        "requestId": str(uuid.uuid4()),
+    }
