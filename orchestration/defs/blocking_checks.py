@@ -24,7 +24,9 @@ FAILED_CHECKS_METADATA = "failed_blocking_checks"
 def eager_after_passed_checks() -> dg.AutomationCondition:
     """`eager`, and only once every blocking check of every dependency has passed (or runs in
     the same request, whose failure then makes Dagster skip this asset)."""
-    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    return (
+        dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    ).with_label("eager_after_blocking_checks_passed")
 
 
 @dataclass(frozen=True)
