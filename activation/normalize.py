@@ -45,7 +45,7 @@ def phone_e164(phone: str | None, default_region: str | None = None) -> str | No
     """
     if phone is None or not phone.strip():
         return None
-    if _is_valid_e164(phone):
+    if _is_canonical_e164(phone):
         return phone
     region = (default_region or "").upper() or None
     try:
@@ -57,23 +57,17 @@ def phone_e164(phone: str | None, default_region: str | None = None) -> str | No
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _is_valid_e164(phone: str) -> bool:
-    """Whether `phone` is already the E.164 of a valid number, checked without `parse` (several
-    times its cost): the marts hold E.164, so bulk sends mostly stop here. A national number that
-    starts with its country's trunk prefix is left to `parse`, which drops the prefix when it was
-    written after the country code (`+840912345678` is `+84912345678`)."""
+def _is_canonical_e164(phone: str) -> bool:
+    """Whether `phone` is already written as E.164, checked without `parse` or validation (30
+    times their cost, per phone of every bulk send): the marts hold E.164 the dbt macro already
+    validated. A national number that starts with its country's trunk prefix is left to `parse`,
+    which drops the prefix written after the country code (`+840912345678` is `+84912345678`)."""
     if not _E164.match(phone):
         return False
     for length in (1, 2, 3):
         country_code = int(phone[1 : 1 + length])
         if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = phone[1 + length :]
-            number = phonenumbers.PhoneNumber(
-                country_code=country_code, national_number=int(national)
-            )
-            return not national.startswith(
-                _trunk_prefixes(country_code)
-            ) and phonenumbers.is_valid_number(number)
+            return not phone[1 + length :].startswith(_trunk_prefixes(country_code))
     return False
 
 
