@@ -61,20 +61,47 @@ class BlockingChecks:
         return cls({key: checks for key, checks in upstream.items() if checks})
 
     def failed(self, instance: dg.DagsterInstance, key: dg.AssetKey) -> Sequence[str]:
-        """`<asset>:<check>[: <description>]` of each blocking check on a dependency of `key`
-        whose latest evaluation failed: a tripped guardrail, a dbt test of severity error
+        """`<asset>:<check>[: <why>]` of each blocking check on a dependency of `key` whose
+        latest verdict is a failure: a tripped guardrail, a dbt test of severity error
         (dagster-dbt makes only those blocking). Any failure counts, as for the automation
         condition's `check_passed`; a check that never ran is the automation's to wait for."""
-        checks = list(self.upstream.get(key, ()))
-        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
         failed = []
-        for check, record in latest.items():
-            evaluation = record.evaluation
-            if isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed:
+        for check in self.upstream.get(key, ()):
+            verdict = _latest_failure(instance, check)
+            if verdict is not None:
                 name = f"{check.asset_key.to_user_string()}:{check.name}"
-                detail = evaluation.description
-                failed.append(f"{name}: {detail}" if detail else name)
+                failed.append(f"{name}: {verdict}" if verdict else name)
         return sorted(failed)
+
+
+def _latest_failure(instance: dg.DagsterInstance, check: dg.AssetCheckKey) -> str | None:
+    """Why the newest execution of `check` that speaks for its asset's current data failed
+    (empty if it gave no reason), or None if it passed or there is none.
+
+    An execution without an evaluation was planned in a run and never reported. If that run
+    failed and wrote the asset's latest materialization, the check crashed after the rebuild:
+    nothing vouches for the rebuilt data, so it counts as failed. Otherwise (the run never got
+    to the check, or skipped it) the asset is still what an older execution saw, so the search
+    goes on back in time."""
+    storage = instance.event_log_storage
+    cursor = None
+    while records := storage.get_asset_check_execution_history(check, limit=20, cursor=cursor):
+        for record in records:
+            evaluation = record.evaluation
+            if isinstance(evaluation, dg.AssetCheckEvaluation):
+                return None if evaluation.passed else (evaluation.description or "")
+            if _crashed_after_rebuild(instance, check.asset_key, record.run_id):
+                return f"did not finish in run {record.run_id}, which rebuilt its asset"
+        cursor = records[-1].id
+    return None
+
+
+def _crashed_after_rebuild(instance: dg.DagsterInstance, asset: dg.AssetKey, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.status != dg.DagsterRunStatus.FAILURE:
+        return False
+    materialization = instance.get_latest_materialization_event(asset)
+    return materialization is not None and materialization.run_id == run_id
 
 
 def hold_back_after_failed_checks(

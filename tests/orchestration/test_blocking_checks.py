@@ -40,22 +40,29 @@ FAILED_TEST = "marts/customers:not_null_customers_customer_id: 3 rows with a nul
 @dataclass
 class Graph:
     """The serving copy and one file-drop sync over stand-ins for the dbt models, whose blocking
-    dbt test reports `passes` in the next run."""
+    dbt test reports `passes` in the next run, or raises when it `crashes`; the build itself
+    raises before writing anything when it `breaks`."""
 
     defs: dg.Definitions
     serving: Path
     drops: Path
     passes: bool = True
+    crashes: bool = False
+    breaks: bool = False
 
 
 def _marts(graph: Graph) -> dg.Definitions:
     @dg.multi_asset(specs=[dg.AssetSpec(key) for key in MARTS], name="dbt_build")
     def dbt_build() -> Iterator[dg.MaterializeResult]:
+        if graph.breaks:
+            raise RuntimeError("dbt could not connect to the warehouse")
         for key in MARTS:
             yield dg.MaterializeResult(asset_key=key)
 
     @dg.asset_check(asset=CUSTOMERS_KEY, name="not_null_customers_customer_id", blocking=True)
     def not_null_customer_id() -> dg.AssetCheckResult:
+        if graph.crashes:
+            raise RuntimeError("the test's query was interrupted")
         if graph.passes:
             return dg.AssetCheckResult(passed=True)
         return dg.AssetCheckResult(passed=False, description="3 rows with a null customer_id")
@@ -186,4 +193,50 @@ def test_sync_started_by_hand_after_a_failed_check_sends_nothing(graph: Graph) -
     description, _ = _failure(blocked)
     assert description == (
         f"sync vip_customers_files not sent, blocking checks failed: {FAILED_TEST}"
+    )
+
+
+def test_serving_copy_started_by_hand_after_a_check_crashed_on_rebuilt_marts_keeps_the_copy(
+    graph: Graph,
+) -> None:
+    with dg.instance_for_test() as instance:
+        assert _run(graph, instance, [*MARTS, SERVING_KEY]).success
+        published = hashlib.sha256(graph.serving.read_bytes()).hexdigest()
+
+        graph.crashes = True
+        crashed = _run(graph, instance, MARTS)
+        blocked = _run(graph, instance, [SERVING_KEY])
+        kept = hashlib.sha256(graph.serving.read_bytes()).hexdigest()
+        graph.crashes = False
+        _run(graph, instance, MARTS)
+        unblocked = _run(graph, instance, [SERVING_KEY])
+
+    assert not crashed.success
+    assert not blocked.success
+    assert kept == published
+    description, _ = _failure(blocked)
+    assert description == (
+        "serving copy not republished, the previous one stays, blocking checks failed: "
+        f"marts/customers:not_null_customers_customer_id: did not finish in run "
+        f"{crashed.run_id}, which rebuilt its asset"
+    )
+    assert unblocked.success
+
+
+def test_failed_check_still_holds_back_a_sync_after_a_run_that_failed_before_the_check(
+    graph: Graph,
+) -> None:
+    with dg.instance_for_test() as instance:
+        graph.passes = False
+        _run(graph, instance, MARTS)
+        graph.breaks = True
+        broken = _run(graph, instance, MARTS)
+        blocked = _run(graph, instance, [SYNC_KEY])
+
+    assert not broken.success
+    assert not blocked.success
+    assert not graph.drops.exists()
+    description, _ = _failure(blocked)
+    assert (
+        description == f"sync vip_customers_files not sent, blocking checks failed: {FAILED_TEST}"
     )
