@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import dagster as dg
 
 from orchestration.defs.ingest import raw_keys
 from orchestration.defs.resources import CdpPaths
 from orchestration.failures import record_run_failure
-from orchestration.landing import detect_change, encode_cursor
+from orchestration.landing import (
+    MAX_ATTEMPTS,
+    LandingCursor,
+    LandingRequest,
+    RunOutcome,
+    next_tick,
+)
 
 FULL_CHAIN_JOB = "cdp_full_chain"
 DAILY_CRON = "0 5 * * *"
@@ -20,6 +26,12 @@ LANDING_SETTLE_SECONDS = 10.0
 LAUNCHED_BY_TAG = "cdp/launched_by"
 SELF_RECORDED_TAG = "cdp/records_own_failure"
 """Set by `cdp run`, which records its own failures: the sensor must not record them twice."""
+LANDING_SENSOR = "landing_files"
+LANDING_FILES_TAG = "cdp/landing_files"
+LANDING_ATTEMPT_TAG = "cdp/landing_attempt"
+RUN_KEY_TAG = "dagster/run_key"
+SENSOR_NAME_TAG = "dagster/sensor_name"
+"""Dagster tags every run a sensor starts with these two (not exported by `dagster` itself)."""
 
 
 def full_chain_job() -> dg.UnresolvedAssetJobDefinition:
@@ -39,30 +51,87 @@ def _launched_by(tags: dict[str, str]) -> str:
     return "dagster"
 
 
+def _landing_runs(
+    instance: dg.DagsterInstance, run_keys: Iterable[str]
+) -> dict[str, list[dg.DagsterRun]]:
+    """The runs this sensor started under each key, newest first. Dagster matches run keys per
+    sensor too, and looks them up one key at a time because that is faster than one query."""
+    return {
+        key: [
+            run
+            for run in instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: key}))
+            if run.tags.get(SENSOR_NAME_TAG) == LANDING_SENSOR
+        ]
+        for key in run_keys
+    }
+
+
+def _outcome(runs: Sequence[dg.DagsterRun]) -> RunOutcome:
+    """Any success loads the files (an operator may have re-executed a failed run); they failed
+    only once every run under the key finished without one."""
+    if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
+        return RunOutcome.SUCCEEDED
+    if runs and all(run.is_finished for run in runs):
+        return RunOutcome.FAILED
+    return RunOutcome.WAITING
+
+
+def _run_request(context: dg.SensorEvaluationContext, request: LandingRequest) -> dg.RunRequest:
+    """Ingest the systems that received the files, and everything downstream of them."""
+    selection = dg.AssetSelection.assets(*raw_keys(request.systems)).downstream()
+    return dg.RunRequest(
+        run_key=request.run_key,
+        asset_selection=sorted(selection.resolve(context.repository_def.asset_graph)),
+        tags={
+            LANDING_FILES_TAG: str(len(request.files)),
+            LANDING_ATTEMPT_TAG: str(request.attempt),
+        },
+    )
+
+
 @dg.sensor(
-    name="landing_files",
+    name=LANDING_SENSOR,
     description="Starts ingestion (and everything downstream of the systems that received files) "
-    "when new or re-delivered export files land in data/landing/<system>/.",
+    "when new or re-delivered export files land in data/landing/<system>/, and requests the files "
+    f"of a failed run again, up to {MAX_ATTEMPTS} runs.",
     target=dg.AssetSelection.all(),
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def landing_files(context: dg.SensorEvaluationContext, paths: CdpPaths) -> dg.SensorResult:
-    change = detect_change(paths.landing(), context.cursor, time.time_ns(), LANDING_SETTLE_SECONDS)
-    if change is None:
-        return dg.SensorResult(skip_reason=f"no new export files in {paths.landing()}")
-    selection = dg.AssetSelection.assets(*raw_keys(change.systems)).downstream()
-    keys = sorted(selection.resolve(context.repository_def.asset_graph))
-    context.log.info(f"{len(change.files)} new files for {', '.join(change.systems)}")
+    cursor = LandingCursor.decode(context.cursor)
+    runs = _landing_runs(context.instance, cursor.pending)
+    tick = next_tick(
+        paths.landing(),
+        cursor,
+        {key: _outcome(key_runs) for key, key_runs in runs.items()},
+        time.time_ns(),
+        LANDING_SETTLE_SECONDS,
+    )
+    for key, request in tick.abandoned.items():
+        context.log.warning(
+            f"giving up on {len(request.files)} files after {request.attempt} failed runs, the "
+            f"last {runs[key][0].run_id} (run key {key}); re-deliver them to load them: "
+            + ", ".join(sorted(request.files))
+        )
+    for key, retry in tick.retries.items():
+        context.log.info(
+            f"run {runs[key][0].run_id} (run key {key}) failed: requesting its "
+            f"{len(retry.files)} files again as {retry.run_key}, attempt {retry.attempt} of "
+            f"{MAX_ATTEMPTS}"
+        )
+    if tick.fresh is not None:
+        context.log.info(f"{len(tick.fresh.files)} new files for {', '.join(tick.fresh.systems)}")
+    if not tick.requests:
+        waiting = len(tick.cursor.pending)
+        return dg.SensorResult(
+            skip_reason=f"no new export files in {paths.landing()}"
+            + (f"; {waiting} requested runs have not succeeded yet" if waiting else ""),
+            cursor=tick.cursor.encode(),
+        )
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=change.run_key,
-                asset_selection=keys,
-                tags={"cdp/landing_files": str(len(change.files))},
-            )
-        ],
-        cursor=encode_cursor(change.cursor),
+        run_requests=[_run_request(context, request) for request in tick.requests],
+        cursor=tick.cursor.encode(),
     )
 
 

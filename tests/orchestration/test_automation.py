@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -38,9 +40,18 @@ def _land(landing: Path, name: str) -> None:
     os.utime(path, ns=(an_hour_ago, an_hour_ago))
 
 
-def _tick(defs: dg.Definitions, cursor: str | None) -> dg.SensorResult:
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _tick(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
+) -> dg.SensorResult:
     sensor = defs.resolve_sensor_def("landing_files")
     context = dg.build_sensor_context(
+        instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
         resources={"paths": CdpPaths()},
@@ -48,13 +59,41 @@ def _tick(defs: dg.Definitions, cursor: str | None) -> dg.SensorResult:
     return sensor(context)
 
 
+def _ingest_job(fails: bool) -> dg.JobDefinition:
+    @dg.op
+    def load_hubspot() -> None:
+        if fails:
+            raise ValueError("contacts_20261101.csv: connection reset")
+
+    @dg.job
+    def ingest() -> None:
+        load_hubspot()
+
+    return ingest
+
+
+def _sensor_run_tags(run_key: str) -> dict[str, str]:
+    """What the daemon tags every run a sensor starts with."""
+    return {"dagster/run_key": run_key, "dagster/sensor_name": "landing_files"}
+
+
+def _landing_run(instance: dg.DagsterInstance, run_key: str, *, fails: bool) -> None:
+    """A finished run, as the daemon would have started it for `run_key`."""
+    _ingest_job(fails).execute_in_process(
+        instance=instance, raise_on_error=False, tags=_sensor_run_tags(run_key)
+    )
+
+
 def test_landing_sensor_starts_the_systems_with_new_files_and_their_downstream(
-    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CDP_LANDING", str(tmp_path))
     _land(tmp_path, "hubspot/contacts_20261101.csv")
 
-    first = _tick(defs, None)
+    first = _tick(defs, instance, None)
 
     (request,) = first.run_requests
     keys = set(request.asset_selection)
@@ -63,22 +102,136 @@ def test_landing_sensor_starts_the_systems_with_new_files_and_their_downstream(
     assert {CUSTOMERS, SERVING_KEY, DBT_DOCS_KEY} <= keys
     assert request.run_key.startswith("landing-")
 
-    second = _tick(defs, first.cursor)
+    second = _tick(defs, instance, first.cursor)
     assert not second.run_requests
     assert "no new export files" in second.skip_reason.skip_message
 
     _land(tmp_path, "stripe/charges_20261102.jsonl")
-    third = _tick(defs, first.cursor)
+    third = _tick(defs, instance, first.cursor)
     (request,) = third.run_requests
     assert raw_key("stripe", "charges") in set(request.asset_selection)
     assert raw_key("hubspot", "contacts") not in set(request.asset_selection)
 
 
 def test_landing_sensor_skips_an_empty_landing_folder(
-    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CDP_LANDING", str(tmp_path / "nothing_here"))
-    assert not _tick(defs, None).run_requests
+    assert not _tick(defs, instance, None).run_requests
+
+
+def test_landing_sensor_requests_a_failed_runs_files_again_under_a_new_key(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+    requested = _tick(defs, instance, None)
+    (first,) = requested.run_requests
+
+    assert not _tick(defs, instance, requested.cursor).run_requests, "no run yet: still pending"
+    _landing_run(instance, first.run_key, fails=True)
+    retried = _tick(defs, instance, requested.cursor)
+
+    (retry,) = retried.run_requests
+    assert retry.run_key == f"{first.run_key}-retry1"
+    assert retry.asset_selection == first.asset_selection
+    assert retry.tags["cdp/landing_attempt"] == "2"
+    assert not _tick(defs, instance, retried.cursor).run_requests, "the retry has not run yet"
+
+
+def test_landing_sensor_waits_for_a_started_run_and_retries_a_canceled_one(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+    requested = _tick(defs, instance, None)
+    (first,) = requested.run_requests
+    run = instance.create_run_for_job(
+        _ingest_job(fails=False),
+        tags=_sensor_run_tags(first.run_key),
+        status=dg.DagsterRunStatus.STARTED,
+    )
+
+    assert not _tick(defs, instance, requested.cursor).run_requests
+    instance.report_run_canceled(run)
+    (retry,) = _tick(defs, instance, requested.cursor).run_requests
+    assert retry.run_key == f"{first.run_key}-retry1"
+
+
+def test_landing_sensor_does_not_request_a_succeeded_runs_files_again(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+    first = _tick(defs, instance, None)
+    (request,) = first.run_requests
+    _landing_run(instance, request.run_key, fails=False)
+
+    after = _tick(defs, instance, first.cursor)
+
+    assert not after.run_requests
+    assert not _tick(defs, instance, after.cursor).run_requests
+    assert json.loads(after.cursor)["pending"] == {}
+
+
+def test_landing_sensor_gives_up_with_a_warning_after_three_failed_runs(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+    result = _tick(defs, instance, None)
+    keys = []
+    while result.run_requests:
+        (request,) = result.run_requests
+        keys.append(request.run_key)
+        _landing_run(instance, request.run_key, fails=True)
+        result = _tick(defs, instance, result.cursor)
+
+    assert len(keys) == 3
+    last_run = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": keys[-1]}))[0]
+    warning = next(line for line in capfd.readouterr().err.splitlines() if "WARNING" in line)
+    assert "hubspot/contacts_20261101.csv" in warning
+    assert last_run.run_id in warning
+    assert json.loads(result.cursor)["pending"] == {}
+    assert not _tick(defs, instance, result.cursor).run_requests
+
+
+def test_landing_sensor_keeps_an_old_flat_cursor_and_retries_what_it_requests_next(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDP_LANDING", str(tmp_path))
+    _land(tmp_path, "hubspot/contacts_20261101.csv")
+    _land(tmp_path, "stripe/charges_20261102.jsonl")
+    loaded = tmp_path / "hubspot" / "contacts_20261101.csv"
+    flat = json.dumps({"hubspot/contacts_20261101.csv": loaded.stat().st_mtime_ns})
+
+    first = _tick(defs, instance, flat)
+    (request,) = first.run_requests
+    assert raw_key("stripe", "charges") in set(request.asset_selection)
+    assert raw_key("hubspot", "contacts") not in set(request.asset_selection)
+
+    _landing_run(instance, request.run_key, fails=True)
+    (retry,) = _tick(defs, instance, first.cursor).run_requests
+    assert retry.run_key == f"{request.run_key}-retry1"
 
 
 def test_daily_schedule_runs_the_whole_chain(defs: dg.Definitions) -> None:
