@@ -57,6 +57,21 @@ def dbt_project_dir() -> Path:
     return project_root() / "dbt_project"
 
 
+def activation_config_dir() -> Path:
+    """The folder with destinations.yml and syncs.yml (CDP_ACTIVATION_CONFIG)."""
+    return Path(os.environ.get("CDP_ACTIVATION_CONFIG", project_root() / "activation" / "config"))
+
+
+def project_path(path: Path) -> Path:
+    """A path from a config file: absolute as written, `data/...` under the data folder
+    (CDP_DATA_DIR) so file drops follow the warehouse wherever it lives, else under the project."""
+    if path.is_absolute():
+        return path
+    if path.parts and path.parts[0] == "data":
+        return data_dir().joinpath(*path.parts[1:])
+    return project_root() / path
+
+
 ENGINES = ("duckdb", "spark")
 
 

@@ -24,7 +24,7 @@ from orchestration.guardrails import (
 
 if TYPE_CHECKING:
     from activation.engine import SyncResult
-    from orchestration.defs.resources import GuardrailLimits
+    from orchestration.guardrail_limits import GuardrailLimits
 
 AUDIENCE_METADATA = "segment_members"
 """Metadata of each sync materialization: the segment's size when it was synced."""

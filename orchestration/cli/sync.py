@@ -4,30 +4,36 @@ Every send first passes the guardrails the Dagster sync assets apply (orchestrat
 sync_guardrails.py) and records its audience size where they do, so a sync started here neither
 bypasses a limit nor leaves the next size-swing check comparing with an older sync. A tripped
 guardrail refuses the send (exit 1); as in Dagster, the way past it is raising the limit in
-orchestration/guardrails.yaml after a human looked.
+orchestration/guardrails.yaml after a human looked. A warehouse another process writes (a Dagster
+run) is refused too (exit 1): this command is outside Dagster's one-writer pool.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from activation.config import ActivationConfig, ConfigError, load_config
+from activation.config import ActivationConfig, ConfigError
 from activation.destinations import ConnectionCheckError
 from activation.engine import SyncResult, run_sync
 from activation.secrets import SecretResolver
 from orchestration import settings
+from orchestration.activation_config import (
+    activation_secrets,
+    load_activation_config,
+    missing_secret,
+)
 from orchestration.guardrails import GuardrailOutcome, segment_size
 
 if TYPE_CHECKING:
     import dagster as dg
 
-    from orchestration.defs.resources import GuardrailLimits
+    from orchestration.guardrail_limits import GuardrailLimits
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,22 +45,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="print the guardrail verdicts and what would be sent; send and change nothing",
     )
     parser.add_argument(
-        "--config-dir", type=Path, default=None, help="folder with destinations.yml and syncs.yml"
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="folder with destinations.yml and syncs.yml "
+        "(default: $CDP_ACTIVATION_CONFIG, else activation/config)",
     )
     parser.set_defaults(handler=run)
 
 
-def _resolve_paths(config: ActivationConfig, root: Path) -> None:
-    """Relative output folders: `data/...` under the data folder (CDP_DATA_DIR), as the Dagster
-    assets resolve them, anything else under the project."""
-    for destination in config.destinations.values():
-        output_dir = Path(destination.get("output_dir") or "")
-        if "output_dir" not in destination or output_dir.is_absolute():
-            continue
-        if output_dir.parts and output_dir.parts[0] == "data":
-            destination["output_dir"] = str(settings.data_dir().joinpath(*output_dir.parts[1:]))
-        else:
-            destination["output_dir"] = str(root / output_dir)
+_LOCK_CONFLICT = "Could not set lock on file"
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def _warehouse_locked(name: str, error: duckdb.IOException) -> str | None:
+    """The message for a warehouse another process writes, or None for any other I/O error.
+
+    DuckDB lets one process write a file; Dagster serializes its own writers in the
+    `duckdb_writer` pool, which this command is outside of, so it can only refuse clearly.
+    """
+    if _LOCK_CONFLICT not in str(error):
+        return None
+    holder = _LOCK_HOLDER.search(str(error))
+    process = f"another process (PID {holder.group(1)})" if holder else "another process"
+    return (
+        f"{name}: error: the warehouse {settings.warehouse_path()} is locked by {process}, "
+        "e.g. a Dagster run or another cdp command writing it (DuckDB allows one writer at a "
+        "time); nothing sent for this sync or the ones after it: retry after it finishes"
+    )
 
 
 def _report(result: SyncResult) -> None:
@@ -90,12 +108,15 @@ def _sync_one(
     instance: dg.DagsterInstance,
     limits: GuardrailLimits,
 ) -> int:
-    """One sync, as its Dagster asset runs it: destination ready, guardrails passed, then send."""
-    from orchestration.defs.activation import ActivationResource
+    """One sync, as its Dagster asset runs it: destination ready, guardrails passed, then send.
+
+    The warehouse stays open from the guardrails to the send, so no other writer can change the
+    audience in between.
+    """
     from orchestration.sync_guardrails import pre_send_verdicts, record_sync, tripped
 
     sync = config.sync(name)
-    missing = ActivationResource.missing_secret(config.destination(sync.destination), secrets)
+    missing = missing_secret(config.destination(sync.destination), secrets)
     if missing is not None:
         if args.name:
             print(f"{name}: error: {missing}", file=sys.stderr)
@@ -105,17 +126,17 @@ def _sync_one(
     with duckdb.connect(str(settings.warehouse_path())) as con:
         members = segment_size(con, sync.segment)
         verdicts = pre_send_verdicts(con, instance, name, sync.segment, limits)
-    held = "; ".join(tripped(verdicts))
-    if args.dry_run:
-        _report_verdicts(name, verdicts)
-    elif held:
-        print(
-            f"{name}: error: guardrails hold back the send, nothing sent: {held} "
-            "(limits in orchestration/guardrails.yaml)",
-            file=sys.stderr,
-        )
-        return 1
-    result = run_sync(settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run)
+        held = "; ".join(tripped(verdicts))
+        if args.dry_run:
+            _report_verdicts(name, verdicts)
+        elif held:
+            print(
+                f"{name}: error: guardrails hold back the send, nothing sent: {held} "
+                "(limits in orchestration/guardrails.yaml)",
+                file=sys.stderr,
+            )
+            return 1
+        result = run_sync(settings.warehouse_path(), config, name, secrets, dry_run=args.dry_run)
     _report(result)
     if args.dry_run:
         return 1 if held else 0
@@ -124,17 +145,15 @@ def _sync_one(
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.defs.resources import GuardrailLimits
+    from orchestration.guardrail_limits import GuardrailLimits
     from orchestration.instance import cdp_instance
 
-    root = settings.project_root()
     try:
-        config = load_config(args.config_dir or root / "activation" / "config")
+        config = load_activation_config(args.config_dir)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _resolve_paths(config, root)
-    secrets = SecretResolver(os.environ, root / ".dlt" / "secrets.toml")
+    secrets = activation_secrets()
     limits = GuardrailLimits.from_file()
     names = [args.name] if args.name else [sync.name for sync in config.syncs]
     exit_code = 0
@@ -145,4 +164,10 @@ def run(args: argparse.Namespace) -> int:
             except (ConfigError, ConnectionCheckError, ValueError) as error:
                 print(f"{name}: error: {error}", file=sys.stderr)
                 exit_code = 1
+            except duckdb.IOException as error:
+                locked = _warehouse_locked(name, error)
+                if locked is None:
+                    raise
+                print(locked, file=sys.stderr)
+                return 1
     return exit_code

@@ -17,7 +17,7 @@ from orchestration.defs.blocking_checks import BLOCKING_CHECKS_RESOURCE, Blockin
 from orchestration.defs.guardrails import build_guardrail_defs
 from orchestration.defs.ingest import build_ingest_defs
 from orchestration.defs.privacy import build_privacy_defs
-from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.defs.resources import CdpPaths
 from orchestration.defs.serving import DBT_DOCS_KEY, SERVING_KEY, build_serving_defs
 from orchestration.defs.transform import (
     SEGMENT_TAG,
@@ -25,6 +25,7 @@ from orchestration.defs.transform import (
     cdp_dbt_project,
     prepare_manifest,
 )
+from orchestration.guardrail_limits import GuardrailLimits
 
 
 def build_definitions(

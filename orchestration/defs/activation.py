@@ -10,15 +10,20 @@ is not set yet is skipped (not materialized) with the reason in the log, so a fr
 `make run` syncs what it can (the file drops); a configured destination that fails, fails the run.
 """
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from activation.config import ActivationConfig, load_config
+from activation.secrets import SecretResolver
 from orchestration import settings
+from orchestration.activation_config import (
+    activation_secrets,
+    load_activation_config,
+    missing_secret,
+)
 from orchestration.defs.blocking_checks import (
     BlockingChecks,
     eager_after_passed_checks,
@@ -29,7 +34,8 @@ from orchestration.defs.guardrails import (
     ID_CHANGES_KEY,
     AudienceGuard,
 )
-from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.defs.resources import CdpPaths
+from orchestration.guardrail_limits import GuardrailLimits
 from orchestration.guardrails import segment_size
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.retries import retry_transient
@@ -40,53 +46,15 @@ MEMBERSHIPS_KEY = dg.AssetKey(["marts", "segment_memberships"])
 TRAITS_KEY = dg.AssetKey(["marts", "customer_traits"])
 
 
-def activation_config_dir() -> Path:
-    return Path(
-        os.environ.get("CDP_ACTIVATION_CONFIG", settings.project_root() / "activation" / "config")
-    )
-
-
 class ActivationResource(dg.ConfigurableResource):
-    """Sync declarations and secrets, read when a sync runs.
+    """Sync declarations and secrets, read when a sync runs (`orchestration/activation_config.py`,
+    shared with `cdp sync`)."""
 
-    Relative `output_dir`s in destinations.yml are resolved against the project, with `data/...`
-    under the data folder (CDP_DATA_DIR), so file drops follow the warehouse wherever it lives.
-    """
+    def load(self) -> ActivationConfig:
+        return load_activation_config()
 
-    def load(self) -> Any:
-        from activation.config import load_config
-
-        config = load_config(activation_config_dir())
-        for destination in config.destinations.values():
-            output_dir = destination.get("output_dir")
-            if output_dir and not Path(output_dir).is_absolute():
-                destination["output_dir"] = str(_resolve_data_path(Path(output_dir)))
-        return config
-
-    def secrets(self) -> Any:
-        from activation.secrets import SecretResolver
-
-        return SecretResolver(os.environ, settings.project_root() / ".dlt" / "secrets.toml")
-
-    @staticmethod
-    def missing_secret(destination: Mapping[str, Any], secrets: Any) -> str | None:
-        """Why the destination cannot be used yet (its `secret:` is not set), or None."""
-        from activation.secrets import MissingSecretError
-
-        name = destination.get("secret")
-        if not name:
-            return None
-        try:
-            secrets.get(name)
-        except MissingSecretError as missing:
-            return str(missing)
-        return None
-
-
-def _resolve_data_path(path: Path) -> Path:
-    if path.parts and path.parts[0] == "data":
-        return settings.data_dir().joinpath(*path.parts[1:])
-    return settings.project_root() / path
+    def secrets(self) -> SecretResolver:
+        return activation_secrets()
 
 
 def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.AssetsDefinition:
@@ -112,7 +80,7 @@ def _sync_asset(sync: Any, destination_type: str, guard: AudienceGuard) -> dg.As
         from activation.engine import run_sync
 
         config, secrets = activation.load(), activation.secrets()
-        missing = activation.missing_secret(config.destination(sync.destination), secrets)
+        missing = missing_secret(config.destination(sync.destination), secrets)
         if missing is not None:
             context.log.warning(f"sync {sync.name} skipped, destination not configured: {missing}")
             return
@@ -140,9 +108,7 @@ def build_activation_defs(
     segment_keys: Mapping[str, dg.AssetKey],
 ) -> tuple[dg.Definitions, Sequence[AudienceGuard]]:
     """Sync assets for every declared sync; `segment_keys` maps a segment name to its dbt asset."""
-    from activation.config import load_config
-
-    config = load_config(activation_config_dir())
+    config = load_config(settings.activation_config_dir())
     assets, guards = [], []
     for sync in config.syncs:
         if sync.segment not in segment_keys:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.defs.resources import CdpPaths
+from orchestration.guardrail_limits import GuardrailLimits
 from orchestration.guardrails import GuardrailOutcome, largest_customer, merges_in_latest_build
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.sync_guardrails import audience_outcome

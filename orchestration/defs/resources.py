@@ -9,11 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import yaml
 
 from orchestration import settings
-
-GUARDRAILS_FILE = Path(__file__).resolve().parent.parent / "guardrails.yaml"
 
 
 class CdpPaths(dg.ConfigurableResource):
@@ -47,16 +44,3 @@ class CdpPaths(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
-
-
-class GuardrailLimits(dg.ConfigurableResource):
-    """Limits past which identity or audiences changed too suddenly to sync without a human look."""
-
-    max_customer_source_records: int
-    max_merges_per_run: int
-    max_audience_change_share: float
-    min_audience_size_for_change_check: int
-
-    @classmethod
-    def from_file(cls, path: Path = GUARDRAILS_FILE) -> GuardrailLimits:
-        return cls(**yaml.safe_load(path.read_text()))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +14,7 @@ import pytest
 
 from activation.fakes.mailchimp import FakeMailchimp
 from orchestration.cli.main import main
-from orchestration.defs.resources import GuardrailLimits
+from orchestration.guardrail_limits import GuardrailLimits
 from orchestration.instance import cdp_instance
 from orchestration.sync_guardrails import (
     AUDIENCE_METADATA,
@@ -68,6 +72,87 @@ def test_dry_run_prints_plan_and_sends_nothing(tmp_path, config_dir, monkeypatch
         warehouse,
         "select count(*) from information_schema.tables where table_schema = 'activation'",
     ) == [(0,)]
+
+
+def test_config_folder_comes_from_the_flag_then_cdp_activation_config(
+    tmp_path, config_dir, monkeypatch, capsys
+):
+    monkeypatch.setenv("CDP_WAREHOUSE", str(cli_warehouse(tmp_path / "wh.duckdb", people(3))))
+    monkeypatch.setenv("CDP_ACTIVATION_CONFIG", str(config_dir))
+    assert main(["sync", "vip_out", "--dry-run"]) == 0
+    assert "would send 0 remove, 3 add, 0 update" in capsys.readouterr().out
+
+    monkeypatch.setenv("CDP_ACTIVATION_CONFIG", str(tmp_path / "missing"))
+    assert main(["sync", "vip_out", "--dry-run", "--config-dir", str(config_dir)]) == 0
+    assert "would send 0 remove, 3 add, 0 update" in capsys.readouterr().out
+
+
+def test_relative_file_drop_goes_under_the_data_folder(tmp_path, config_dir, monkeypatch):
+    (config_dir / "destinations.yml").write_text(
+        "destinations:\n  out:\n    type: files\n    output_dir: data/drops\n"
+    )
+    monkeypatch.setenv("CDP_WAREHOUSE", str(cli_warehouse(tmp_path / "wh.duckdb", people(3))))
+    assert main(["sync", "vip_out", "--config-dir", str(config_dir)]) == 0
+    assert (tmp_path / "data" / "drops" / "vip_out" / "snapshot.parquet").exists()
+
+
+def test_a_sync_leaves_the_dagster_asset_definitions_unloaded(tmp_path, config_dir):
+    """Loading the definitions (dbt manifest, dagster-dbt) costs seconds the command never uses."""
+    warehouse = cli_warehouse(tmp_path / "wh.duckdb", people(3))
+    script = (
+        "import sys\n"
+        "from orchestration.cli.main import main\n"
+        f"code = main(['sync', 'vip_out', '--dry-run', '--config-dir', {str(config_dir)!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2] == ['orchestration', 'defs'])\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "CDP_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == "0 []"
+
+
+@pytest.fixture
+def warehouse_writer(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A warehouse another process holds open for writing, as a Dagster step does; its pid."""
+    warehouse = cli_warehouse(tmp_path / "wh.duckdb", people(3))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(warehouse)!r})\n"
+            "print('holding', flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        yield warehouse, holder.pid
+    finally:
+        holder.communicate("")
+
+
+def test_warehouse_held_by_another_writer_fails_clearly_and_sends_nothing(
+    tmp_path, config_dir, warehouse_writer, monkeypatch, capsys
+):
+    warehouse, pid = warehouse_writer
+    monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
+    for dry_run in ([], ["--dry-run"]):
+        assert main(["sync", *dry_run, "--config-dir", str(config_dir)]) == 1
+        error = capsys.readouterr().err
+        assert f"the warehouse {warehouse} is locked by another process (PID {pid})" in error
+        assert "e.g. a Dagster run" in error
+        assert "retry after it finishes" in error
+        assert "Traceback" not in error
+    assert not (tmp_path / "out").exists()
 
 
 def test_sync_runs_every_declared_sync_and_reports_counts(

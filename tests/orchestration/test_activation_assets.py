@@ -9,8 +9,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.activation_config import activation_secrets, missing_secret
 from orchestration.defs.activation import ActivationResource
-from orchestration.defs.resources import GuardrailLimits
+from orchestration.guardrail_limits import GuardrailLimits
 from orchestration.sync_guardrails import (
     AUDIENCE_METADATA,
     audience_outcome,
@@ -69,15 +70,15 @@ def test_audience_compared_with_its_latest_sync_only(con: duckdb.DuckDBPyConnect
 
 
 def test_destination_without_its_secret_is_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = ActivationResource().secrets()
     hubspot = {"type": "hubspot", "secret": "destinations.hubspot_test.access_token"}
     monkeypatch.delenv("DESTINATIONS__HUBSPOT_TEST__ACCESS_TOKEN", raising=False)
-    reason = ActivationResource.missing_secret(hubspot, secrets)
+    secrets = activation_secrets()
+    reason = missing_secret(hubspot, secrets)
     assert reason is not None and "DESTINATIONS__HUBSPOT_TEST__ACCESS_TOKEN" in reason
 
     monkeypatch.setenv("DESTINATIONS__HUBSPOT_TEST__ACCESS_TOKEN", "pat-123")
-    assert ActivationResource.missing_secret(hubspot, ActivationResource().secrets()) is None
-    assert ActivationResource.missing_secret({"type": "files"}, secrets) is None
+    assert missing_secret(hubspot, activation_secrets()) is None
+    assert missing_secret({"type": "files"}, secrets) is None
 
 
 def test_file_drops_follow_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

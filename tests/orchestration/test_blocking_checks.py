@@ -28,8 +28,9 @@ from orchestration.defs.blocking_checks import (
     BlockingChecks,
 )
 from orchestration.defs.guardrails import CUSTOMERS_KEY, ID_CHANGES_KEY
-from orchestration.defs.resources import CdpPaths, GuardrailLimits
+from orchestration.defs.resources import CdpPaths
 from orchestration.defs.serving import SERVING_KEY, build_serving_defs
+from orchestration.guardrail_limits import GuardrailLimits
 
 VIP_KEY = dg.AssetKey(["segments", "vip_customers"])
 MARTS = [CUSTOMERS_KEY, ID_CHANGES_KEY, MEMBERSHIPS_KEY, TRAITS_KEY, VIP_KEY]

@@ -17,9 +17,8 @@ import yaml
 
 from orchestration import settings
 from orchestration.defs import build_definitions
-from orchestration.defs.activation import activation_config_dir
-from orchestration.defs.resources import GUARDRAILS_FILE, GuardrailLimits
 from orchestration.failures import read_run_failures
+from orchestration.guardrail_limits import GUARDRAILS_FILE, GuardrailLimits
 from orchestration.runner import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -70,7 +69,7 @@ def _syncs_needing_secrets() -> set[str]:
     """Syncs whose destination declares a `secret:`; none is set in the test environment."""
     from activation.config import load_config
 
-    config = load_config(activation_config_dir())
+    config = load_config(settings.activation_config_dir())
     return {
         f"activation/{sync.name}"
         for sync in config.syncs
