@@ -32,9 +32,10 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from fsspec.core import url_to_fs
 
 from ingestion.landing import LandingFile, LoadedFiles, discover_all, first_of_each_content
-from ingestion.pipelines import SOURCES, SYSTEMS, LoadSummary, configure_arrow_writes
+from ingestion.pipelines import SOURCES, LoadSummary, configure_arrow_writes
 from ingestion.sources import FILES_TABLE
 from ingestion.suppressed_rows import SuppressionList
+from ingestion.systems import SYSTEMS
 
 LOADS_TABLE = "_dlt_loads"
 

@@ -31,9 +31,8 @@ from ingestion.sources.mailchimp import mailchimp
 from ingestion.sources.stripe import stripe
 from ingestion.sources.vnpay import vnpay
 from ingestion.suppressed_rows import SuppressionList
+from ingestion.systems import SYSTEMS
 from ingestion.versions import StoredVersions
-
-SYSTEMS = ("hubspot", "mailchimp", "stripe", "vnpay", "facebook_ads", "google_ads")
 
 SOURCES: dict[
     str,

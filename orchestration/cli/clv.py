@@ -12,11 +12,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
-from predictive.errors import DegenerateDataError, FitError
-from predictive.fitting import DEFAULT_MIN_REPEAT_BUYERS, fit_transactions
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     clv = subparsers.add_parser("clv", help="customer lifetime value models")
@@ -40,13 +35,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--min-repeat-buyers",
         type=int,
-        default=DEFAULT_MIN_REPEAT_BUYERS,
-        help="refuse to fit with fewer customers who bought again",
+        help="refuse to fit with fewer customers who bought again "
+        "(default: predictive.fitting's minimum)",
     )
     fit.set_defaults(handler=run_fit)
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    """pandas and the fitting library (scipy) load here, not with the parser: every `cdp`
+    command builds the parser, and they cost about a second."""
+    import pandas as pd
+
+    from predictive.errors import DegenerateDataError, FitError
+    from predictive.fitting import DEFAULT_MIN_REPEAT_BUYERS, fit_transactions
+
     path: Path = args.transactions
     try:
         transactions = pd.read_csv(path, dtype={"customer_id": str})
@@ -54,7 +56,9 @@ def run_fit(args: argparse.Namespace) -> int:
             transactions,
             currency=args.currency,
             calibration_end=args.calibration_end,
-            min_repeat_buyers=args.min_repeat_buyers,
+            min_repeat_buyers=DEFAULT_MIN_REPEAT_BUYERS
+            if args.min_repeat_buyers is None
+            else args.min_repeat_buyers,
         )
     except FileNotFoundError:
         print(f"error: {path}: no such file", file=sys.stderr)

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from ingestion.errors import LandingError
-from ingestion.pipelines import SYSTEMS, load_all
+from ingestion.systems import SYSTEMS
 from orchestration import settings
 
 
@@ -32,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The loaders (dlt) load here, not with the parser: every `cdp` command builds the parser,
+    and dlt costs about 1.5 s."""
+    from ingestion.pipelines import load_all
+
     landing = args.landing or settings.landing_dir()
     warehouse = args.warehouse or settings.warehouse_path()
     try:

@@ -14,7 +14,8 @@ import pytest
 from landing_fixtures import query
 
 from ingestion.exports import EXPORTS
-from ingestion.pipelines import SYSTEMS, load_all
+from ingestion.pipelines import load_all
+from ingestion.systems import SYSTEMS
 
 pytestmark = pytest.mark.slow
 

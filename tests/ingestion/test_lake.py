@@ -15,7 +15,7 @@ from landing_fixtures import charge, write
 
 from ingestion.errors import UnknownExportError
 from ingestion.lake import LakeColumns, lake_ledger, load_all_to_lake
-from ingestion.pipelines import SYSTEMS
+from ingestion.systems import SYSTEMS
 
 pytestmark = pytest.mark.slow
 
