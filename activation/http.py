@@ -8,7 +8,9 @@ longer than `max_wait_seconds` ends the run (`WaitTooLongError`): retrying befor
 only hits the limit again. Every request first takes a token from the destination's
 bucket, so the configured rate holds across threads. Any other response goes back to the caller,
 which turns it into per-record outcomes. Paths reach log lines and error texts with identifier
-segments (Mailchimp's subscriber hash) redacted, and so do httpx's own request log lines.
+segments (Mailchimp's subscriber hash) redacted, and so do httpx's own request log lines (the
+filter goes on when the first client is built, not on import: importing a module must not change
+the process's logging configuration).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from activation.ratelimit import TokenBucket
 from activation.redaction import redact_identifiers, redact_library_logs
 
 log = logging.getLogger(__name__)
-redact_library_logs()
 
 # A throttle reader returns None when the response is not a throttle signal, else the wait in
 # seconds the API asked for (0.0 when it named none).
@@ -92,6 +93,7 @@ class ApiClient:
         throttle: ThrottleReader = throttle_on_429,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        redact_library_logs()
         self.settings = settings
         self.bucket = TokenBucket(settings.rate_limit_per_second, settings.burst)
         self.stats = RequestStats()

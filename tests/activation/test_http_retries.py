@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import httpx
 import pytest
 
@@ -113,3 +117,37 @@ def test_identifier_segments_are_redacted_and_ids_of_lists_kept():
         == "GET /crm/v3/objects/contacts/<redacted>?idProperty=email"
     )
     assert redact_identifiers("/v21.0/23851234567890123/users") == "/v21.0/23851234567890123/users"
+
+
+def test_importing_the_client_module_leaves_logging_alone_and_building_a_client_filters_httpx():
+    """In a fresh interpreter: the test process has long imported the module."""
+    script = textwrap.dedent(
+        """
+        import logging
+
+        import httpx  # noqa: F401 - its logger exists before the client module is imported
+
+        def config():
+            loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+            return {
+                getattr(lg, "name", None): (list(lg.filters), list(lg.handlers), lg.level)
+                for lg in loggers
+                if isinstance(lg, logging.Logger)
+            }
+
+        before = config()
+        import activation.http as http
+        from activation.config import DestinationSettings
+        from activation.redaction import RedactIdentifiers
+
+        after = config()
+        assert all(after[name] == state for name, state in before.items()), "import changed it"
+        assert all(after[n] == ([], [], logging.NOTSET) for n in after.keys() - before.keys())
+        for _ in range(2):
+            http.ApiClient(DestinationSettings(type="x"), "http://127.0.0.1:9").close()
+        filters = logging.getLogger("httpx").filters
+        assert [type(f) for f in filters] == [RedactIdentifiers], filters
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
