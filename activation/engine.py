@@ -29,6 +29,7 @@ from activation.destinations import (
     SyncContext,
 )
 from activation.destinations import build_destination as _build_destination
+from activation.redaction import redact_identifiers
 from activation.secrets import SecretResolver
 from activation.state import batch_transaction, diff_sql, ensure_schema
 
@@ -84,11 +85,12 @@ def _batches(
 
 
 def _scrub(error: str | None, member_key: str) -> str | None:
-    """Destinations echo the identifier in errors ("x@y.com looks fake"); the log keeps only the
-    member's hash, so the plaintext key is masked."""
+    """Destinations echo identifiers in errors ("x@y.com looks fake", a hash of someone else in
+    the batch); the log keeps only the member's hash, so the plaintext key is masked and any
+    other email or digest a reply put in the text is redacted."""
     if error is None:
         return None
-    return error.replace(member_key, "<member>") if member_key else error
+    return redact_identifiers(error.replace(member_key, "<member>") if member_key else error)
 
 
 class _Acknowledger:
@@ -283,7 +285,7 @@ def run_sync(
             conn.execute(
                 "update activation.sync_runs set ended_at = now(), status = 'failed', error = ?"
                 " where run_id = ?",
-                [f"{type(error).__name__}: {error}"[:1000], run_id],
+                [redact_identifiers(f"{type(error).__name__}: {error}")[:1000], run_id],
             )
             raise
         result.status = "partial" if result.failed else "success"

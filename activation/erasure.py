@@ -32,6 +32,7 @@ import pyarrow as pa
 from activation.config import ActivationConfig, SyncConfig
 from activation.destinations import Operation, Outcome, Record, SyncContext, build_destination
 from activation.normalize import normalize_email, phone_e164, sha256_hex
+from activation.redaction import redact_identifiers
 from activation.secrets import SecretResolver
 from activation.state import batch_transaction
 
@@ -177,11 +178,13 @@ def find_members(
 
 
 def _mask(text: str | None, secrets_of_person: set[str]) -> str | None:
+    """The person's own identifiers become `<erased>`; any other email or digest a reply echoed
+    is redacted too, as in every stored error text."""
     if text is None:
         return None
     for value in sorted(secrets_of_person, key=len, reverse=True):
         text = text.replace(value, MASK)
-    return text
+    return redact_identifiers(text)
 
 
 def _send(

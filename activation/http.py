@@ -57,6 +57,15 @@ def retry_after_seconds(response: httpx.Response) -> float:
         return max(parsed.timestamp() - time.time(), 0.0)
 
 
+def reply_error(response: httpx.Response, text: str | None = None) -> str:
+    """`HTTP <status>: <reply>` (or `text`, the caller's reading of the reply) for an error text.
+    A reply may echo the person it is about (an email, a hashed identifier) and error texts reach
+    logs and `sync_log`, so it is redacted, before the cut to 300 characters: a cut digest would
+    no longer look like one."""
+    shown = redact_identifiers(response.text if text is None else text)
+    return f"HTTP {response.status_code}: {shown[:300]}"
+
+
 def throttle_on_429(response: httpx.Response) -> float | None:
     return retry_after_seconds(response) if response.status_code == 429 else None
 

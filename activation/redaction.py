@@ -4,6 +4,7 @@ Some APIs put a person in the URL: Mailchimp's member paths carry the subscriber
 the lowercased email, which anyone can recompute from the address. Log lines and error texts
 (stored in `activation.sync_log`) outlive a GDPR erasure, so they get the path with such
 segments replaced: hex digests (32 characters or more: md5, SHA-1, SHA-256) and email addresses.
+API replies quoted in error texts get the same, as they may echo an address or a hash.
 """
 
 from __future__ import annotations

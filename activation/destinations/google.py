@@ -25,7 +25,7 @@ from activation.destinations.base import (
     Record,
     SyncContext,
 )
-from activation.http import ApiClient, GaveUpError, throttle_on_429
+from activation.http import ApiClient, GaveUpError, reply_error, throttle_on_429
 from activation.normalize import hashed, normalize_email, phone_for_google
 from activation.secrets import SecretResolver
 
@@ -123,9 +123,7 @@ class GoogleCustomerMatchDestination(Destination):
         except GaveUpError as error:
             raise ConnectionCheckError(f"Google Data Manager unreachable: {error}") from error
         if response.status_code in (401, 403, 404):
-            raise ConnectionCheckError(
-                f"Google Data Manager: HTTP {response.status_code}: {response.text[:300]}"
-            )
+            raise ConnectionCheckError(f"Google Data Manager: {reply_error(response)}")
 
     def write(
         self, context: SyncContext, operation: Operation, records: Sequence[Record]
@@ -156,9 +154,7 @@ class GoogleCustomerMatchDestination(Destination):
             bad = _violating_members(response.json()) if response.status_code == 400 else {}
             if not bad:
                 for i, _ in pending:
-                    outcomes[i] = Outcome(
-                        False, f"HTTP {response.status_code}: {response.text[:300]}"
-                    )
+                    outcomes[i] = Outcome(False, reply_error(response))
                 break
             for position, description in bad.items():
                 outcomes[pending[position][0]] = Outcome(False, f"INVALID_ARGUMENT: {description}")

@@ -26,7 +26,7 @@ from activation.destinations.base import (
     Record,
     SyncContext,
 )
-from activation.http import ApiClient, GaveUpError, retry_after_seconds
+from activation.http import ApiClient, GaveUpError, reply_error, retry_after_seconds
 from activation.secrets import SecretResolver
 
 
@@ -87,9 +87,7 @@ class HubSpotDestination(Destination):
         except GaveUpError as error:
             raise ConnectionCheckError(f"HubSpot unreachable: {error}") from error
         if response.status_code != 200:
-            raise ConnectionCheckError(
-                f"HubSpot: HTTP {response.status_code}: {response.text[:300]}"
-            )
+            raise ConnectionCheckError(f"HubSpot: {reply_error(response)}")
 
     def flag(self, context: SyncContext) -> str:
         return self.settings.flag_prefix + re.sub(r"[^a-z0-9_]", "_", context.sync.segment.lower())
@@ -120,9 +118,7 @@ class HubSpotDestination(Destination):
         except GaveUpError as error:
             return [Outcome(False, str(error))] * len(records)
         if response.status_code not in (200, 201, 207):
-            return [Outcome(False, f"HTTP {response.status_code}: {response.text[:300]}")] * len(
-                records
-            )
+            return [Outcome(False, reply_error(response))] * len(records)
         failures: dict[str, str] = {}
         for error in response.json().get("errors") or []:
             for key in (error.get("context") or {}).get("ids") or []:
@@ -144,7 +140,7 @@ class HubSpotDestination(Destination):
             return Outcome(False, str(error))
         if response.status_code in (200, 204):
             return Outcome(True)
-        return Outcome(False, f"HTTP {response.status_code}: {response.text[:300]}")
+        return Outcome(False, reply_error(response))
 
     def close(self) -> None:
         if self._client is not None:

@@ -30,7 +30,7 @@ from activation.destinations.base import (
     RemovalReason,
     SyncContext,
 )
-from activation.http import ApiClient, GaveUpError, throttle_on_429
+from activation.http import ApiClient, GaveUpError, reply_error, throttle_on_429
 from activation.secrets import SecretResolver
 
 RESERVED = {"email", "tags", "status"}
@@ -86,7 +86,7 @@ class MailchimpDestination(Destination):
             raise ConnectionCheckError(f"Mailchimp unreachable: {error}") from error
         if response.status_code != 200:
             raise ConnectionCheckError(
-                f"Mailchimp ping: HTTP {response.status_code}: {_problem(response)}"
+                f"Mailchimp ping: {reply_error(response, _problem(response))}"
             )
 
     def _tag(self, context: SyncContext) -> str:
@@ -130,9 +130,7 @@ class MailchimpDestination(Destination):
         except GaveUpError as error:
             return [Outcome(False, str(error))] * len(records)
         if response.status_code != 200:
-            return [Outcome(False, f"HTTP {response.status_code}: {_problem(response)}")] * len(
-                records
-            )
+            return [Outcome(False, reply_error(response, _problem(response)))] * len(records)
         failures = {
             str(e.get("email_address", "")).lower(): f"{e.get('error_code')}: {e.get('error')}"
             for e in response.json().get("errors") or []
@@ -176,7 +174,7 @@ class MailchimpDestination(Destination):
             return Outcome(False, str(error))
         if response.status_code in (200, 204, 404):
             return Outcome(True)
-        return Outcome(False, f"HTTP {response.status_code}: {_problem(response)}")
+        return Outcome(False, reply_error(response, _problem(response)))
 
     def close(self) -> None:
         if self._client is not None:
@@ -187,5 +185,5 @@ def _problem(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return response.text
     return f"{body.get('title')}: {body.get('detail')}" if isinstance(body, dict) else str(body)

@@ -31,7 +31,7 @@ from activation.destinations.base import (
     Record,
     SyncContext,
 )
-from activation.http import ApiClient, GaveUpError, retry_after_seconds
+from activation.http import ApiClient, GaveUpError, reply_error, retry_after_seconds
 from activation.normalize import hashed, normalize_email, normalize_name, phone_for_meta
 from activation.secrets import SecretResolver
 
@@ -148,9 +148,7 @@ class MetaDestination(Destination):
         except GaveUpError as error:
             raise ConnectionCheckError(f"Meta unreachable: {error}") from error
         if response.status_code != 200:
-            raise ConnectionCheckError(
-                f"Meta audience check: HTTP {response.status_code}: {response.text[:300]}"
-            )
+            raise ConnectionCheckError(f"Meta audience check: {reply_error(response)}")
 
     def _session_key(self, context: SyncContext, operation: Operation) -> str:
         replacing = context.sync.mode is SyncMode.REPLACE and operation is not Operation.REMOVE
@@ -234,7 +232,7 @@ class MetaDestination(Destination):
             ok = response is not None and response.status_code == 200
             self._close_batch(key, session, ok)
         if response.status_code != 200:
-            error = f"HTTP {response.status_code}: {response.text[:300]}"
+            error = reply_error(response)
             return [Outcome(False, error)] * len(records)
         samples = response.json().get("invalid_entry_samples") or {}
         for i in sendable:

@@ -27,7 +27,7 @@ from activation.destinations.base import (
     SyncContext,
     split_and_retry,
 )
-from activation.http import ApiClient, GaveUpError, throttle_on_429
+from activation.http import ApiClient, GaveUpError, reply_error, throttle_on_429
 from activation.secrets import SecretResolver
 
 
@@ -116,7 +116,7 @@ class WebhookDestination(Destination):
             return [Outcome(False, str(error))] * len(batch)
         if response.is_success:
             return [Outcome(True)] * len(batch)
-        message = f"HTTP {response.status_code}: {response.text[:300]}"
+        message = reply_error(response)
         if response.status_code in (401, 403, 404):
             return [Outcome(False, message)] * len(batch)
         return message

@@ -19,6 +19,7 @@ from activation.destinations.files import FilesDestination, FilesSettings
 from activation.engine import run_sync
 from activation.secrets import SecretResolver
 from activation.suppression import suppress, suppression_hashes
+from tests.activation.destinations.harness import ECHOED_EMAIL, ECHOED_HASH
 from tests.activation.warehouse import Person, build_warehouse, people, query, update
 
 SECRETS = SecretResolver({})
@@ -27,13 +28,20 @@ SECRETS = SecretResolver({})
 class Recorder(FilesDestination):
     """The files destination, recording every record it is asked to send; can crash on demand."""
 
-    def __init__(self, out: Path, consent: str | None = None, crash_on_batch: int | None = None):
+    def __init__(
+        self,
+        out: Path,
+        consent: str | None = None,
+        crash_on_batch: int | None = None,
+        crash: str = "simulated crash",
+    ):
         super().__init__(
             FilesSettings(type="files", output_dir=out, batch_size=2, consent=consent), SECRETS
         )
         self.sent: list[tuple[str, str]] = []
         self.removal_reasons: dict[str, str | None] = {}
         self.crash_on_batch = crash_on_batch
+        self.crash = crash
         self.batches = 0
 
     def write(
@@ -41,7 +49,7 @@ class Recorder(FilesDestination):
     ) -> list[Outcome]:
         self.batches += 1
         if self.batches == self.crash_on_batch:
-            raise ConnectionError("simulated crash")
+            raise ConnectionError(self.crash)
         self.sent += [(operation.value, r.member_key) for r in records]
         if operation is Operation.REMOVE:
             self.removal_reasons |= {r.member_key: r.removal_reason for r in records}
@@ -164,6 +172,16 @@ def test_crash_halfway_then_rerun_sends_each_member_exactly_once(tmp_path: Path)
     everything = [key for _, key in crashing.sent + resumed.sent]
     assert sorted(everything) == sorted(f"user{i}@example.com" for i in range(9))
     assert len(set(everything)) == 9
+
+
+def test_a_crash_echoing_identifiers_is_stored_redacted_in_the_run(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(1))
+    crash = f"reply: {ECHOED_EMAIL} is {ECHOED_HASH}"
+    crashing = Recorder(tmp_path / "o", crash_on_batch=1, crash=crash)
+    with pytest.raises(ConnectionError):
+        run_sync(warehouse, _config(tmp_path), "s", SECRETS, destination=crashing)
+    runs = query(warehouse, "select status, error from activation.sync_runs")
+    assert runs == [("failed", "ConnectionError: reply: <redacted> is <redacted>")]
 
 
 def test_sync_log_holds_hashed_member_keys_and_one_row_per_operation(tmp_path: Path):

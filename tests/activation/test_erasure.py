@@ -23,8 +23,11 @@ from activation.fakes.meta import FakeMeta
 from activation.fakes.webhook import FakeWebhook
 from tests.activation.destinations.harness import (
     CONTACT_FIELDS,
+    ECHOED_EMAIL,
+    ECHOED_HASH,
     FAST_RETRIES,
     SECRET,
+    RefusingApi,
     secrets,
     warehouse_text,
 )
@@ -287,6 +290,18 @@ def test_failed_mailchimp_erasure_stores_and_logs_no_subscriber_hash(tmp_path: P
         (failed,) = _erase(warehouse, config)
     assert failed.status == "failed" and "/members/<redacted>/actions" in failed.detail
     assert subscriber not in failed.detail + caplog.text + warehouse_text(warehouse)
+
+
+def test_a_refused_erasure_echoing_identifiers_is_reported_and_stored_redacted(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", [ANN, BOB])
+    fields = {"email": "email"}
+    with FakeWebhook(SECRET) as fake:
+        _sync(warehouse, _config({"type": "webhook", "url": fake.url}, fields))
+    with RefusingApi(400) as refusing:
+        (failed,) = _erase(warehouse, _config({"type": "webhook", "url": refusing.url}, fields))
+    assert failed.status == "failed" and "HTTP 400: " in failed.detail
+    stored = failed.detail + warehouse_text(warehouse, "activation")
+    assert ECHOED_EMAIL not in stored and ECHOED_HASH not in stored
 
 
 def test_sync_removed_from_configuration_is_reported_failed(tmp_path: Path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import duckdb
 
 from activation.config import ActivationConfig, SyncConfig
 from activation.engine import SyncResult, run_sync
+from activation.fakes.server import FakeApi, FakeRequest, FakeResponse
 from activation.secrets import SecretResolver
 
 SECRET = "sk-live-DO-NOT-LEAK-4242-us19"
@@ -20,6 +22,23 @@ CONTACT_FIELDS = {
     "last_name": "last_name",
     "country": "country",
 }
+
+ECHOED_EMAIL = "someone.else@example.org"
+ECHOED_HASH = hashlib.sha256(ECHOED_EMAIL.encode()).hexdigest()
+
+
+class RefusingApi(FakeApi):
+    """Refuses every request with a body echoing identifiers, as APIs do in their error texts
+    ("contact x@y.com already exists", the hash of the row they refused)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        return FakeResponse(
+            self.status, {"message": f"contact {ECHOED_EMAIL} (sha256 {ECHOED_HASH}) conflicts"}
+        )
 
 
 def secrets(value: str = SECRET) -> SecretResolver:

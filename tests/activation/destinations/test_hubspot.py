@@ -5,10 +5,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from activation.destinations.base import ConnectionCheckError
 from activation.destinations.hubspot import hubspot_throttle
 from activation.fakes.hubspot import FakeHubSpot
 from activation.http import WaitTooLongError
-from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
+from tests.activation.destinations.harness import (
+    ECHOED_EMAIL,
+    ECHOED_HASH,
+    SECRET,
+    RefusingApi,
+    log_rows,
+    sync,
+    warehouse_text,
+)
 from tests.activation.warehouse import build_warehouse, people, query, update
 
 pytestmark = pytest.mark.slow
@@ -119,3 +128,11 @@ def test_daily_limit_stops_the_run_instead_of_retrying_early_and_the_rerun_finis
         fake.daily_limit_after = None
         rerun = sync(warehouse, _settings(fake), fields=FIELDS)
         assert (rerun.status, rerun.added, len(fake.contacts)) == ("success", 150, 250)
+
+
+def test_a_connection_check_refusal_echoing_identifiers_raises_them_redacted(tmp_path: Path):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(1))
+    with RefusingApi(403) as fake, pytest.raises(ConnectionCheckError) as refused:
+        sync(warehouse, {"type": "hubspot", "base_url": fake.url}, fields=FIELDS)
+    assert str(refused.value).startswith("HubSpot: HTTP 403: ")
+    assert ECHOED_EMAIL not in str(refused.value) and ECHOED_HASH not in str(refused.value)

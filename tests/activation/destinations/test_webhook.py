@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -11,14 +12,22 @@ import pytest
 
 from activation.destinations.webhook import sign
 from activation.fakes.webhook import FakeWebhook
-from tests.activation.destinations.harness import SECRET, log_rows, sync, warehouse_text
+from tests.activation.destinations.harness import (
+    ECHOED_EMAIL,
+    ECHOED_HASH,
+    SECRET,
+    RefusingApi,
+    log_rows,
+    sync,
+    warehouse_text,
+)
 from tests.activation.warehouse import build_warehouse, people
 
 pytestmark = pytest.mark.slow
 FIELDS = {"email": "email", "revenue": "lifetime_revenue_usd"}
 
 
-def _settings(fake: FakeWebhook, **extra: object) -> dict[str, object]:
+def _settings(fake: FakeWebhook | RefusingApi, **extra: object) -> dict[str, object]:
     return {"type": "webhook", "url": f"{fake.url}/hooks/cdp", **extra}
 
 
@@ -66,3 +75,17 @@ def test_signing_key_never_logged_or_stored(tmp_path: Path, caplog):
         result = sync(warehouse, _settings(fake, batch_size=1), fields=FIELDS)
     assert result.added == 3
     assert SECRET not in caplog.text + warehouse_text(warehouse)
+
+
+def test_a_refusal_echoing_an_email_and_a_hash_is_stored_and_logged_redacted(
+    tmp_path: Path, caplog
+):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(2))
+    caplog.set_level(logging.DEBUG)
+    with RefusingApi(400) as fake:
+        assert sync(warehouse, _settings(fake), fields=FIELDS).failed == 2
+    errors = [error for _, status, error in log_rows(warehouse) if status == "failed"]
+    assert len(errors) == 2 and all(e.startswith("HTTP 400: ") for e in errors)
+    assert all(e.count("<redacted>") == 2 for e in errors)
+    stored = warehouse_text(warehouse, "activation") + caplog.text
+    assert ECHOED_EMAIL not in stored and ECHOED_HASH not in stored
