@@ -116,6 +116,7 @@ class _Acknowledger:
                 "error": [
                     _scrub(o.error, r.member_key) for o, r in zip(outcomes, records, strict=True)
                 ],
+                "removal_reason": [r.removal_reason and r.removal_reason.value for r in records],
             }
         )
         ok = sum(o.ok for o in outcomes)
@@ -125,8 +126,10 @@ class _Acknowledger:
         conn, sync, run_id = self.conn, self.result.sync, self.result.run_id
         with batch_transaction(conn, "ack_batch", batch):
             conn.execute(
-                "insert into activation.sync_log select ?, ?, member_hash, ?,"
-                " case when ok then 'ok' else 'failed' end, error, now() from ack_batch",
+                "insert into activation.sync_log (run_id, sync, member_hash, operation, status,"
+                " error, logged_at, removal_reason) select ?, ?, member_hash, ?,"
+                " case when ok then 'ok' else 'failed' end, error, now(), removal_reason"
+                " from ack_batch",
                 [run_id, sync, operation.value],
             )
             if operation is Operation.REMOVE:

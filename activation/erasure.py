@@ -242,8 +242,8 @@ def _record(
             ],
         )
         conn.execute(
-            "insert into activation.sync_log select ?, ?, member_hash, ?, status, error, now()"
-            " from erase_batch",
+            "insert into activation.sync_log (run_id, sync, member_hash, operation, status,"
+            " error, logged_at) select ?, ?, member_hash, ?, status, error, now() from erase_batch",
             [run_id, sync.name, ERASE],
         )
         conn.execute(

@@ -50,8 +50,11 @@ SCHEMA_DDL = (
         operation varchar not null,
         status varchar not null,
         error varchar,
-        logged_at timestamp not null
+        logged_at timestamp not null,
+        removal_reason varchar
     )""",
+    # Warehouses whose log predates the column keep their rows (null reason) and work on.
+    "alter table activation.sync_log add column if not exists removal_reason varchar",
     """create table if not exists activation.suppressions (
         identifier_hash varchar primary key,
         reason varchar,

@@ -17,6 +17,7 @@ from activation.destinations.base import (
 )
 from activation.destinations.files import FilesDestination, FilesSettings
 from activation.engine import run_sync
+from activation.normalize import sha256_hex
 from activation.secrets import SecretResolver
 from activation.suppression import suppress, suppression_hashes
 from tests.activation.destinations.harness import ECHOED_EMAIL, ECHOED_HASH
@@ -120,7 +121,9 @@ def test_consent_withdrawn_and_suppressed_members_are_removed_even_in_upsert_mod
     assert (result.removed, result.skipped_consent) == (2, 2)
 
 
-def test_each_removal_carries_why_the_member_goes(tmp_path: Path):
+def test_each_removal_carries_why_the_member_goes_to_the_destination_and_the_sync_log(
+    tmp_path: Path,
+):
     warehouse = build_warehouse(tmp_path / "wh.duckdb", people(6))
     config = _config(tmp_path)
     run_sync(warehouse, config, "s", SECRETS, destination=Recorder(tmp_path / "o", "email"))
@@ -145,6 +148,43 @@ def test_each_removal_carries_why_the_member_goes(tmp_path: Path):
         "user4@example.com": RemovalReason.CONSENT_WITHDRAWN,
         "user5@example.com": RemovalReason.SUPPRESSED,
     }
+    logged = query(
+        warehouse,
+        "select member_hash, removal_reason from activation.sync_log where operation = 'remove'",
+    )
+    assert dict(logged) == {sha256_hex(k): v.value for k, v in dest.removal_reasons.items()}
+    assert query(
+        warehouse, "select count(*) from activation.sync_log where removal_reason is not null"
+    ) == [(5,)]
+
+
+def test_a_sync_log_without_the_removal_reason_column_gets_it_and_keeps_its_rows(
+    tmp_path: Path,
+):
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", people(3))
+    update(warehouse, "create schema activation")
+    update(
+        warehouse,
+        "create table activation.sync_log (run_id varchar not null, sync varchar not null,"
+        " member_hash varchar not null, operation varchar not null, status varchar not null,"
+        " error varchar, logged_at timestamp not null)",
+    )
+    update(
+        warehouse,
+        "insert into activation.sync_log values ('r0', 's', 'h', 'add', 'ok', null, now())",
+    )
+    config = _config(tmp_path)
+    run_sync(warehouse, config, "s", SECRETS, destination=Recorder(tmp_path / "o"))
+    update(warehouse, "delete from marts.segment_memberships where customer_id = 'c00001'")
+    assert run_sync(warehouse, config, "s", SECRETS, destination=Recorder(tmp_path / "o")).removed
+    rows = query(
+        warehouse,
+        "select run_id = 'r0', operation, removal_reason from activation.sync_log"
+        " order by logged_at, operation",
+    )
+    assert rows == [(True, "add", None)] + [(False, "add", None)] * 3 + [
+        (False, "remove", "left_segment")
+    ]
 
 
 def test_suppression_applies_to_destinations_without_consent_purpose(tmp_path: Path):
