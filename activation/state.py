@@ -186,6 +186,8 @@ def diff_sql(
     updates = sync.mode is not SyncMode.ADD_ONLY
     replace = sync.mode is SyncMode.REPLACE
     mirror = sync.mode is SyncMode.MIRROR or replace
+    # Without a consent purpose or a suppression every removed member is a segment leaver.
+    lookup = mirror and (purpose is not ConsentPurpose.NONE or has_suppressions)
     state_sql = (
         f"(select member_key, payload_hash from {state} where sync = $sync)"
         if state
@@ -266,7 +268,7 @@ def diff_sql(
         select member_key, sha256(member_key) as member_hash, s.payload, consented, unsuppressed
         from (select member_key, consented, unsuppressed from changes where kind = 'remove') as r
         join {sent_sql} as s using (member_key)
-    ){_leavers_sql(mirror, key_sql, purpose, columns, suppression)}
+    ){_leavers_sql(lookup, key_sql, purpose, columns, suppression)}
     select kind, member_key, sha256(member_key) as member_hash, payload, null as reason
     from changes where kind <> 'remove'
     union all
@@ -290,7 +292,7 @@ def diff_sql(
 
 
 def _leavers_sql(
-    mirror: bool,
+    lookup: bool,
     key_sql: str,
     purpose: ConsentPurpose,
     columns: dict[str, list[str]],
@@ -302,9 +304,10 @@ def _leavers_sql(
     (`email_marketing_consent = true`): losing consent then looks like leaving the segment. The
     leavers' own customers are looked up (one scan of the customers' keys, filtered to the few
     removed) so that such a removal still carries its real reason. Other modes read every
-    customer already.
+    customer already, and a sync with no consent purpose and an empty suppression list has no
+    other reason to find: `lookup` is false then, and the scan is not made.
     """
-    if not mirror:
+    if not lookup:
         return (
             ",\n    leavers as (select null::varchar as member_key, null::boolean as consented,"
             " null::boolean as unsuppressed where false)"
