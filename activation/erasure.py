@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from activation.config import ActivationConfig, SyncConfig
 from activation.destinations import Operation, Outcome, Record, SyncContext, build_destination
+from activation.http import WaitTooLongError
 from activation.normalize import normalize_email, phone_e164, sha256_hex
 from activation.redaction import redact_identifiers
 from activation.secrets import SecretResolver
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ERASE = "erase"
 MASK = "<erased>"
+DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,10 @@ def _send(
     run_id: str,
     members: list[_Member],
 ) -> list[Outcome]:
+    """One outcome per member. An API asking for a longer wait than `max_wait_seconds` stops the
+    sending, not the report: the batches answered keep their outcomes, and the interrupted batch
+    and the rest are `deferred` (failed, so the next call sends them; a per-member API may have
+    erased some of the interrupted batch already, and erasing again is harmless)."""
     destination = build_destination(config.destination(sync.destination), secrets)
     try:
         records = [Record(m.member_key, m.member_hash, m.fields) for m in members]
@@ -201,7 +207,11 @@ def _send(
         size = destination.settings.batch_size
         outcomes: list[Outcome] = []
         for offset in range(0, len(records), size):
-            outcomes += destination.erase(context, records[offset : offset + size])
+            try:
+                outcomes += destination.erase(context, records[offset : offset + size])
+            except WaitTooLongError as error:
+                deferred = Outcome(False, f"{DEFERRED}: {error}")
+                return outcomes + [deferred] * (len(records) - len(outcomes))
         return outcomes
     finally:
         destination.close()
@@ -299,14 +309,24 @@ def _erase_sync(
     )
     if failures:
         return DestinationRemoval(
-            sync.destination,
-            sync.name,
-            "failed",
-            f"{len(failures)} of {len(outcomes)} removal(s) failed: {failures[0]}",
+            sync.destination, sync.name, "failed", _failure_detail(len(outcomes), failures)
         )
     return DestinationRemoval(
         sync.destination, sync.name, "removed", f"{len(outcomes)} member(s) erased"
     )
+
+
+def _failure_detail(sent: int, failures: list[str]) -> str:
+    """How many were erased, how many failed and how many were deferred, each with its first
+    error: a deferral and a refusal need different follow-ups."""
+    deferred = [f for f in failures if f.startswith(DEFERRED)]
+    refused = [f for f in failures if not f.startswith(DEFERRED)]
+    parts = [f"{sent - len(failures)} of {sent} member(s) erased"]
+    if refused:
+        parts.append(f"{len(refused)} failed: {refused[0]}")
+    if deferred:
+        parts.append(f"{len(deferred)} {deferred[0]}")
+    return "; ".join(parts)
 
 
 def _undeclared_syncs(

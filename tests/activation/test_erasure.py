@@ -276,6 +276,39 @@ def test_failed_removal_is_reported_and_sent_again_next_time(tmp_path: Path):
         assert fake.gdpr_deleted == ["ann.tran@example.com"]
 
 
+def test_a_wait_too_long_mid_erasure_keeps_what_was_erased_and_defers_the_rest(tmp_path: Path):
+    second_address = Person("c4", "ann.work@example.com", None, "Ann", "Trần", "VN")
+    subject = ErasureSubject(emails=("ann.tran@example.com", "ann.work@example.com"))
+    warehouse = build_warehouse(tmp_path / "wh.duckdb", [ANN, second_address, BOB])
+    with FakeHubSpot(SECRET) as fake:
+        config = _config(
+            {"type": "hubspot", "base_url": fake.url, "batch_size": 1, "max_concurrency": 1},
+            {"email": "email"},
+        )
+        _sync(warehouse, config)
+        fake.daily_limit_after = fake.requests + 1  # one gdpr-delete, then the day is spent
+        (stopped,) = _erase(warehouse, config, subject)
+        assert stopped.status == "failed"
+        assert stopped.detail.startswith(
+            "1 of 2 member(s) erased; 1 deferred: hubspot: the API asked to wait 3600 s"
+        )
+        logged = query(
+            warehouse,
+            "select status, error from activation.sync_log where operation = 'erase'"
+            " order by status desc",
+        )
+        assert [(status, (error or "")[:9]) for status, error in logged] == [
+            ("ok", ""),
+            ("failed", "deferred:"),
+        ]
+        assert query(warehouse, "select status from activation.sync_runs order by started_at")[
+            -1
+        ] == ("partial",)
+        fake.daily_limit_after = None
+        assert _statuses(_erase(warehouse, config, subject)) == [("audience", "removed")]
+    assert fake.gdpr_deleted == ["ann.tran@example.com", "ann.work@example.com"]
+
+
 def test_failed_mailchimp_erasure_stores_and_logs_no_subscriber_hash(tmp_path: Path, caplog):
     warehouse = build_warehouse(tmp_path / "wh.duckdb", [ANN, BOB])
     subscriber = hashlib.md5(b"ann.tran@example.com").hexdigest()
