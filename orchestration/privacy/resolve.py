@@ -2,7 +2,8 @@
 
 One email leads to the customer that holds it (`marts.customer_identifiers`), the customer to all
 its emails, phones and source records, and `marts.customer_id_changes` to the ids the person had
-before a merge or split (and, for an old id given in a request, to the id it became). The
+before a merge or split (and, for an old id given in a request, to the id it became), with the log
+of id changes it is built from, which also holds the changes of a run that stopped before it. The
 requested identifier is always part of the result, even when the graph does not know it, so rows
 that never made it into a customer (a rejected line, an unlinked event) are still found.
 """
@@ -100,18 +101,30 @@ def _customers_of(con: duckdb.DuckDBPyConnection, requested: Identifier) -> set[
     )
 
 
+ID_CHANGES = (
+    ("marts", "customer_id_changes"),
+    ("intermediate", "int_identity__record_customers__id_changes"),
+)
+"""Where id changes are kept: the mart, and the log the customer ids append to as they change
+(macros/identity/customer_id_change_log.sql), which also holds the changes of a run that stopped
+before the mart was built."""
+
+
 def _with_id_changes(con: duckdb.DuckDBPyConnection, ids: set[str]) -> set[str]:
     """Follow merges and splits both ways until no new id turns up."""
-    if not _has_table(con, "marts", "customer_id_changes"):
+    tables = [f"{schema}.{table}" for schema, table in ID_CHANGES if _has_table(con, schema, table)]
+    if not tables:
         return ids
+    pairs = " union all ".join(
+        f"select old_customer_id, new_customer_id from {table}" for table in tables
+    )
     found = set(ids)
     while True:
         more = _column(
             con,
-            "select new_customer_id from marts.customer_id_changes"
-            " where list_contains(?, old_customer_id)"
-            " union select old_customer_id from marts.customer_id_changes"
-            " where list_contains(?, new_customer_id)",
+            f"with changes as ({pairs})"
+            " select new_customer_id from changes where list_contains(?, old_customer_id)"
+            " union select old_customer_id from changes where list_contains(?, new_customer_id)",
             [sorted(found), sorted(found)],
         )
         if more <= found:

@@ -45,6 +45,12 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         "create table marts.segment_membership_history (segment varchar, customer_id varchar)",
         "insert into marts.segment_membership_history values ('vip', 'cus_person0000000000001'),"
         " ('vip', 'cus_other00000000000002')",
+        "create schema intermediate",
+        "create table intermediate.int_identity__record_customers__id_changes"
+        " (old_customer_id varchar, new_customer_id varchar, changed_at timestamp, reason varchar)",
+        "insert into intermediate.int_identity__record_customers__id_changes values"
+        " ('cus_person0000000000001', 'cus_other00000000000002', '2026-01-01', 'split'),"
+        " ('cus_other00000000000003', 'cus_other00000000000002', '2026-01-01', 'merge')",
         "create table privacy.erasure_requests (identifier_hash varchar)",
         "insert into privacy.erasure_requests values ('cus_person0000000000001')",
     ):
@@ -69,6 +75,9 @@ def test_the_persons_rows_go_and_a_shared_phone_is_blanked_in_the_other_customer
     assert con.execute("select customer_id from marts.segment_membership_history").fetchall() == [
         ("cus_other00000000000002",)
     ]
+    assert con.execute(
+        "select old_customer_id from intermediate.int_identity__record_customers__id_changes"
+    ).fetchall() == [("cus_other00000000000003",)]
     assert con.execute("select count(*) from privacy.erasure_requests").fetchone() == (1,)
 
 

@@ -1,5 +1,6 @@
 """Resolving a request through the identity graph: one identifier leads to all of the person's,
-an old customer id to the id it became, and an unknown identifier to itself alone."""
+an old customer id to the id it became (in customer_id_changes or only in the log of id changes
+it is built from), and an unknown identifier to itself alone."""
 
 from __future__ import annotations
 
@@ -49,6 +50,23 @@ def test_an_old_customer_id_resolves_to_the_customer_it_became():
     person = resolve(_graph(), parse_identifier("customer_id", "cus_old"))
     assert person.known and "cus_new" in person.customer_ids
     assert "+84901234567" in person.phones
+
+
+def test_an_id_change_only_the_log_holds_is_followed():
+    """The customer ids changed again and the run stopped before customer_id_changes: only the
+    log of id changes knows the id the person's customer became."""
+    con = _graph()
+    con.execute("create schema intermediate")
+    con.execute(
+        "create table intermediate.int_identity__record_customers__id_changes"
+        " as select * from marts.customer_id_changes"
+    )
+    con.execute(
+        "insert into intermediate.int_identity__record_customers__id_changes values"
+        " ('cus_new', 'cus_newer', '2026-02-01', 'merge')"
+    )
+    person = resolve(con, parse_identifier("email", "ann@example.com"))
+    assert person.customer_ids == ("cus_new", "cus_newer", "cus_old")
 
 
 def test_an_unknown_identifier_resolves_to_itself_alone():

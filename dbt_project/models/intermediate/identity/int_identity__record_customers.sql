@@ -1,7 +1,13 @@
 {{ config(
     materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='fail', full_refresh=false,
-    pre_hook="{{ create_consumed_mark('links_consumed', 'resolved_at', reads_links_since_consumed()) }}",
-    post_hook="{{ move_consumed_mark('links_consumed', 'resolved_at', ref('int_identity__links'), target.type == 'duckdb') }}",
+    pre_hook=[
+        "{{ create_consumed_mark('links_consumed', 'resolved_at', reads_links_since_consumed()) }}",
+        "{{ create_id_change_log() }}",
+    ],
+    post_hook=[
+        "{{ move_consumed_mark('links_consumed', 'resolved_at', ref('int_identity__links'), target.type == 'duckdb') }}",
+        "{{ append_id_changes() }}",
+    ],
 ) }}
 {#- Stable customer ids. Components are recomputed from scratch on every run; this table carries
     the ids over from the previous run (its own previous state):
@@ -19,6 +25,10 @@
     latest run that changed any id, and its rows are what that run changed (a run that changes
     nothing writes nothing). Rows of records no longer ingested stay as history but never take
     part again.
+
+    A record whose id changes again loses its row of the earlier change, so the changes are
+    logged as they are written, in int_identity__record_customers__id_changes, the history
+    customer_id_changes is built from (macros/identity/customer_id_change_log.sql).
 
     On an incremental DuckDB run only the components that can change are read (at M about 0.2M
     of the 10M links and of the 3.1M previous rows, instead of all of them). A component
