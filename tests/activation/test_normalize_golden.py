@@ -105,19 +105,45 @@ def test_unparseable_phone_is_dropped_not_sent_raw():
     assert google_identifiers({"email": None, "phone": "not a phone"}) == []
 
 
-def test_e164_of_every_regions_example_numbers_is_what_parsing_gives():
-    """The fast path for strings already in E.164 returns them untouched; it must never keep a
-    string that parsing would write otherwise (a trunk prefix after the country code)."""
+def test_the_fast_path_answers_what_parsing_answers_for_every_regions_example_numbers():
+    """The fast path for strings already in E.164 skips parsing; it must never answer otherwise
+    than parsing the same digits (written with a space, which only parsing reads): not keep a
+    trunk prefix after the country code, a number of a length impossible there, or junk."""
     for region in sorted(phonenumbers.SUPPORTED_REGIONS):
         for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
             example = phonenumbers.example_number_for_type(region, kind)
             if example is None:
                 continue
-            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
             national = phonenumbers.national_significant_number(example)
-            with_trunk = f"+{example.country_code}0{national}"
-            parsed = phonenumbers.parse(with_trunk, None)
-            assert phone_e164(e164) == e164, region
-            if phonenumbers.is_possible_number(parsed):
-                expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-                assert phone_e164(with_trunk) == expected, region
+            for written in (national, f"0{national}", national[:-1], f"{national}5"):
+                canonical = f"+{example.country_code}{written}"
+                parsed = phone_e164(f"+{example.country_code} {written}")
+                assert phone_e164(canonical) == parsed, (region, canonical)
+
+
+def test_example_numbers_in_e164_come_back_untouched():
+    e164 = [
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        for region in ("VN", "US", "GB", "DE", "FR", "JP", "AU", "TH", "SG", "CN", "BR", "IN")
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
+        if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+    ]
+    assert [phone_e164(phone) for phone in e164] == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "000000000",
+        "+84 111 111 111",
+        "1900 1234",
+        "+8491234567",
+        "0912345678 ext 12",
+        "+1 800 FLOWERS",
+    ],
+)
+def test_phones_the_warehouse_never_stores_as_valid_are_none(raw: str):
+    """phone_is_valid's rules (one digit repeated, a Vietnamese number of 7 or 8 digits) and
+    digits after a letter (an extension, a keypad word): phonenumbers alone makes a number of
+    each, which the warehouse never stores as valid."""
+    assert phone_e164(raw, "VN") is None
