@@ -10,6 +10,7 @@ only use valid phones). That is compared with Python's value, None where it give
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,15 +184,17 @@ JUNK = [
 @pytest.fixture(scope="module")
 def warehouse_phones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Per spelling, the phone identity and the marts read (null where `phone_is_valid` does
-    not hold), as staging computes it with the default region VN; and `phone_regions()`."""
+    not hold), as staging computes it with the default region VN; and `phone_regions()`.
+    The raw column is named `phone`, as in stg_stripe__customers: the macros' own names for
+    the values they bind must not be taken for it."""
     spellings = [*SPELLINGS, *VIETNAMESE, *REGIONS, *JUNK]
     tmp = tmp_path_factory.mktemp("phones")
     values = ", ".join("('" + spelling.replace("'", "''") + "')" for spelling in spellings)
     sql = (
-        "select p, case when {{ phone_is_valid(normalize_phone('p')) }}"
-        " then {{ normalize_phone('p') }} end as e164,"
+        "select phone as p, case when {{ phone_is_valid(normalize_phone('phone')) }}"
+        " then {{ normalize_phone('phone') }} end as e164,"
         " '{{ tojson(phone_regions()) }}' as regions"
-        f" from (values {values}) as t(p)"
+        f" from (values {values}) as t(phone)"
     )
     result = run_dbt(
         ["show", "--inline", sql, "--output", "json", "--limit", str(len(spellings))],
@@ -262,3 +265,18 @@ def test_the_macros_region_lengths_are_phonenumbers_possible_lengths(
         assert region["trunk"] == (metadata.national_prefix or ""), code
         assert region["lengths"] == list(general.possible_length), code
         assert region["local_lengths"] == list(general.possible_length_local_only), code
+
+
+def test_staging_strips_a_phones_digits_once_per_column_not_once_per_mention(
+    tmp_path: Path,
+) -> None:
+    """The macros name the raw phone and its digits dozens of times; inlined as text, each
+    mention is a regexp_replace per row, and staging 1M phones took 126 s instead of 2.5 s.
+    The phone and its validity flag cost one regexp_replace each."""
+    result = run_dbt(
+        ["compile", "--quiet", "--inline", "select {{ phone_fields('phone') }} from t"],
+        tmp_path / "cdp.duckdb",
+        target_dir=tmp_path / "target",
+    )
+    assert result.success, result.output[-3000:]
+    assert result.output.count("regexp_replace(") == 2
